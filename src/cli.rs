@@ -1,0 +1,273 @@
+//! The command line. Doc comments are the help text; durations and rates are parsed here, at the
+//! boundary, into `Duration` and `f64` (never kept as strings). Connection URLs are kept as
+//! strings until `platform::Settings` validates them, so that a malformed URL's password never
+//! reaches clap's error message.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Load-testing and benchmark harness for the data tier of a multi-tenant e-commerce platform:
+/// provisions PostgreSQL/ClickHouse/search, seeds realistic data, runs workloads with
+/// coordinated-omission-free latency, and reports against sub-second SLOs.
+///
+/// Exit codes: 0 ok, 1 a check failed (SLO, regression, schema check), 2 bad input, 3 environment
+/// failure (server unreachable, binary missing).
+#[derive(Debug, Parser)]
+#[command(name = "shopbench", version, max_term_width = 110)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts. Precedence: flag > environment > shopbench.toml > default
+/// (a managed local server).
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Config file [env: SHOPBENCH_CONFIG] [default: ./shopbench.toml when present]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Folder of the managed services' data and state [env: SHOPBENCH_HOME] [default: ./.shopbench]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub workdir: Option<PathBuf>,
+    /// PostgreSQL to use instead of the managed cluster (a superuser for `schema apply`) [env: DATABASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Redis to use instead of the managed one [env: REDIS_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// ClickHouse HTTP endpoint to use instead of the managed one [env: CLICKHOUSE_URL]
+    #[arg(long, global = true, value_name = "URL")]
+    pub clickhouse_url: Option<String>,
+    /// Elasticsearch/OpenSearch for product search [env: SEARCH_URL] [default: PostgreSQL full-text search]
+    #[arg(long, global = true, value_name = "URL")]
+    pub search_url: Option<String>,
+    /// S3 endpoint to use instead of the managed SeaweedFS [env: S3_ENDPOINT]
+    #[arg(long, global = true, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the local services, provision the schema and check it (seed, run and report join in
+    /// later releases); prints what it did and where
+    Demo,
+    /// Start the managed local services (all of them by default)
+    Up {
+        /// Which services
+        #[arg(value_enum)]
+        services: Vec<ServiceArg>,
+    },
+    /// Stop the managed local services
+    Down,
+    /// Show which servers are used, where, and whether they answer
+    Status,
+    /// Provision, audit or recreate the schema
+    Schema {
+        #[command(subcommand)]
+        action: SchemaCommand,
+    },
+    /// Generate and load realistic, deterministic data
+    Seed(SeedArgs),
+    /// Check the seeded data: counts, referential integrity, invariants, distributions
+    Verify,
+    /// Run a workload mix and write DIR/results.json
+    Run(RunArgs),
+    /// Step the arrival rate until an SLO fails; report the highest sustainable rate
+    Capacity(CapacityArgs),
+    /// Render DIR/report.html, DIR/summary.md and DIR/junit.xml from DIR/results.json
+    Report(ReportArgs),
+    /// Compare a run against a baseline; exit 1 on regression
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServiceArg {
+    Postgres,
+    Redis,
+    Clickhouse,
+    S3,
+}
+
+impl From<ServiceArg> for platform::services::Service {
+    fn from(s: ServiceArg) -> Self {
+        use platform::services::Service;
+        match s {
+            ServiceArg::Postgres => Service::Postgres,
+            ServiceArg::Redis => Service::Redis,
+            ServiceArg::Clickhouse => Service::ClickHouse,
+            ServiceArg::S3 => Service::S3,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Apply pending migrations (PostgreSQL) and the analytics tables (ClickHouse); a second apply does nothing
+    Apply,
+    /// Report drift, unindexed foreign keys, duplicate indexes, RLS and grant problems; exit 1 if any
+    Check,
+    /// Drop shopbench's schemas (ALL DATA) and apply again
+    Reset {
+        /// Confirm dropping the data of an external database (not needed for the managed cluster)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// Data volume: `full` is the specification's (1M users, 10M products, 100M orders, 500M payment
+/// transactions, 1B events a month); each step down is about ten times smaller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scale {
+    Tiny,
+    Small,
+    Medium,
+    Large,
+    Full,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    /// Scale profile
+    #[arg(long, value_enum, default_value_t = Scale::Tiny)]
+    pub scale: Scale,
+    /// Multiply `full` by F instead of using a profile (e.g. 0.05)
+    #[arg(long, value_name = "F", value_parser = parse_positive_f64, conflicts_with = "scale")]
+    pub scale_factor: Option<f64>,
+    /// Seed of every generated value
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Parallel load streams [default: number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: Option<u32>,
+    /// Continue an interrupted seed: load only the chunks not yet committed
+    #[arg(long)]
+    pub resume: bool,
+    /// Print the plan (rows and disk per table) and load nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Mix name (scenarios/mixes/NAME.toml) or path
+    #[arg(long)]
+    pub mix: String,
+    /// Open model: operations per second overall (e.g. 200, 5k)
+    #[arg(long, value_name = "OPS_PER_S", value_parser = parse_rate, conflicts_with = "users")]
+    pub rate: Option<f64>,
+    /// Closed model: concurrent users with think time
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub users: Option<u32>,
+    /// How long to measure (e.g. 60s, 5m)
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    pub duration: Duration,
+    /// Run before measuring, excluded from results
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub warmup: Duration,
+    /// Output folder (results.json)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CapacityArgs {
+    /// Mix name or path
+    #[arg(long)]
+    pub mix: String,
+    /// Output folder
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub action: Option<ReportCommand>,
+    /// Folder holding results.json
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ReportCommand {
+    /// Merge results of several load generators exactly (histograms added)
+    Merge {
+        /// Result folders
+        #[arg(required = true, num_args = 2.., value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Output folder
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Baseline run folder
+    pub baseline: PathBuf,
+    /// Current run folder
+    pub current: PathBuf,
+}
+
+/// `10s`, `1m30s`, `250ms`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{e} (write it like 30s, 5m or 1h)"))?;
+    Ok(d)
+}
+
+/// `200`, `1.5k`, `2M` operations per second; must be positive.
+pub fn parse_rate(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (number, multiplier) = match t.chars().last() {
+        Some('k') | Some('K') => (&t[..t.len() - 1], 1e3),
+        Some('m') | Some('M') => (&t[..t.len() - 1], 1e6),
+        _ => (t, 1.0),
+    };
+    let value: f64 = number.parse().map_err(|_| {
+        format!("'{s}' is not a rate (write it like 200, 1.5k or 2M operations per second)")
+    })?;
+    let rate = value * multiplier;
+    if !rate.is_finite() || rate <= 0.0 {
+        return Err(format!("rate must be positive, got '{s}'"));
+    }
+    Ok(rate)
+}
+
+fn parse_positive_f64(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number"))?;
+    if !v.is_finite() || v <= 0.0 {
+        return Err(format!("must be positive, got '{s}'"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_durations_parse_at_the_boundary() {
+        assert_eq!(parse_rate("200").unwrap(), 200.0);
+        assert_eq!(parse_rate("1.5k").unwrap(), 1500.0);
+        assert_eq!(parse_rate("2M").unwrap(), 2e6);
+        assert!(parse_rate("0").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,42 @@
+//! One file per command group; `dispatch` routes a parsed command line.
+
+mod demo;
+mod pending;
+mod schema;
+mod services;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::Outcome;
+use platform::{Overrides, Settings};
+
+pub async fn dispatch(cli: Cli) -> Result<Outcome> {
+    let settings = load_settings(&cli.global)?;
+    match cli.command {
+        Command::Demo => demo::demo(&settings).await,
+        Command::Up { services } => services::up(&settings, &services).await,
+        Command::Down => services::down(&settings),
+        Command::Status => services::status(&settings).await,
+        Command::Schema { action } => schema::schema(&settings, action).await,
+        Command::Seed(_) => pending::not_yet("seed", "data generation"),
+        Command::Verify => pending::not_yet("verify", "data generation"),
+        Command::Run(_) => pending::not_yet("run", "the workload engine"),
+        Command::Capacity(_) => pending::not_yet("capacity", "the workload engine"),
+        Command::Report(_) => pending::not_yet("report", "reporting"),
+        Command::Compare(_) => pending::not_yet("compare", "reporting"),
+    }
+}
+
+fn load_settings(global: &GlobalArgs) -> Result<Settings> {
+    let overrides = Overrides {
+        config: global.config.clone(),
+        workdir: global.workdir.clone(),
+        database_url: global.database_url.clone(),
+        redis_url: global.redis_url.clone(),
+        clickhouse_url: global.clickhouse_url.clone(),
+        search_url: global.search_url.clone(),
+        s3_endpoint: global.s3_endpoint.clone(),
+    };
+    Ok(Settings::load(&overrides)?)
+}

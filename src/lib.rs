@@ -1,0 +1,49 @@
+//! # shopbench
+//!
+//! The command-line front of shopbench: parses the command line, loads the settings and calls
+//! the crates. Nothing here knows SQL or servers.
+//!
+//! ## Layout
+//!
+//! - `cli.rs`: the clap-derive command line (doc comments are the help text).
+//! - `commands/`: one file per command group: `services.rs` (up, down, status), `schema.rs`
+//!   (apply, check, reset), `demo.rs`, `pending.rs` (commands of later releases).
+//! - `exit.rs`: exit codes (0 ok, 1 check failed, 2 bad input, 3 environment) and the one-line
+//!   error printer that scrubs secrets.
+//!
+//! Tests call [`cli::Cli::try_parse_from`] and [`run`] in-process.
+
+pub mod cli;
+pub mod commands;
+pub mod exit;
+
+use std::ffi::OsString;
+
+pub use exit::Outcome;
+
+/// Runs a parsed command line.
+pub async fn run(cli: cli::Cli) -> anyhow::Result<Outcome> {
+    commands::dispatch(cli).await
+}
+
+/// The whole program: parse `args`, run on a Tokio runtime, print the error (if any) on one
+/// line, return the exit code.
+pub fn main_entry(args: impl IntoIterator<Item = OsString>) -> std::process::ExitCode {
+    let cli = match <cli::Cli as clap::Parser>::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => return exit::clap_error(err),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return exit::report(&anyhow::Error::new(e).context("cannot start the async runtime"))
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(outcome) => outcome.into(),
+        Err(err) => exit::report(&err),
+    }
+}
