@@ -266,12 +266,14 @@ fn read_config_file(
         Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
             return Ok((FileConfig::default(), None))
         }
-        Err(e) => return Err(Error::ConfigFile {
-            path,
-            message: format!(
+        Err(e) => {
+            return Err(Error::ConfigFile {
+                path,
+                message: format!(
                 "cannot be read ({e}); pass an existing file with --config or remove the option"
             ),
-        }),
+            })
+        }
     };
     let parsed: FileConfig = toml::from_str(&text).map_err(|e| {
         let line = e

@@ -50,8 +50,8 @@ CREATE TABLE IF NOT EXISTS {database}.order_facts (
     variant_id     UUID,
     category_id    UUID,
     quantity       UInt32,
-    unit_price     Decimal(19, 4),
-    line_total     Decimal(19, 4),
+    unit_price     Decimal(18, 4),  -- Decimal64: 14 integer digits, enough for any order line
+    line_total     Decimal(18, 4),
     currency       FixedString(3),
     status         String,
     version        UInt64

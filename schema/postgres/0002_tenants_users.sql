@@ -20,7 +20,7 @@ CREATE TABLE shop.tenants (
     settings      jsonb NOT NULL DEFAULT '{}',
     billing_info  jsonb NOT NULL DEFAULT '{}'
                   CHECK (NOT shop.contains_card_data(billing_info)),
-    CHECK (domain = lower(domain) AND domain ~ '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$')
+    CONSTRAINT tenants_domain_check CHECK (domain = lower(domain) AND domain ~ '^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$')
 );
 
 -- Customers belong to one tenant: the same email may register at two tenants.
@@ -48,9 +48,9 @@ CREATE TABLE shop.users (
     UNIQUE (tenant_id, email_hash),
     CHECK (octet_length(email_hash) = 32),
     CHECK (octet_length(phone) = 32),
-    CHECK ((status = 'erased') = (erased_at IS NOT NULL)),
-    CHECK (status = 'erased' OR email_hash IS NOT NULL),
-    CHECK (status <> 'erased' OR (email_hash IS NULL AND phone IS NULL))
+    CONSTRAINT users_erased_at_matches_status CHECK ((status = 'erased') = (erased_at IS NOT NULL)),
+    CONSTRAINT users_email_hash_unless_erased CHECK (status = 'erased' OR email_hash IS NOT NULL),
+    CONSTRAINT users_erased_has_no_hashes CHECK (status <> 'erased' OR (email_hash IS NULL AND phone IS NULL))
 );
 CREATE INDEX users_phone_idx ON shop.users (tenant_id, phone) WHERE phone IS NOT NULL;
 
@@ -138,8 +138,8 @@ CREATE TABLE shop.user_sessions (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, session_token),
     FOREIGN KEY (tenant_id, user_id) REFERENCES shop.users (tenant_id, id),
-    CHECK (expires_at > created_at),
-    CHECK (last_activity_at >= created_at)
+    CONSTRAINT user_sessions_expire_after_creation CHECK (expires_at > created_at),
+    CONSTRAINT user_sessions_activity_after_creation CHECK (last_activity_at >= created_at)
 );
 CREATE INDEX user_sessions_user_idx ON shop.user_sessions (tenant_id, user_id);
 

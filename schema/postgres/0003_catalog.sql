@@ -15,7 +15,7 @@ CREATE TABLE shop.categories (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, slug),
     FOREIGN KEY (tenant_id, parent_id) REFERENCES shop.categories (tenant_id, id),
-    CHECK (parent_id IS NULL OR parent_id <> id)
+    CONSTRAINT categories_not_own_parent CHECK (parent_id IS NULL OR parent_id <> id)
 );
 CREATE INDEX categories_parent_idx ON shop.categories (tenant_id, parent_id);
 
@@ -47,7 +47,7 @@ CREATE TABLE shop.products (
     UNIQUE (tenant_id, sku),
     UNIQUE (tenant_id, slug),
     FOREIGN KEY (tenant_id, category_id) REFERENCES shop.categories (tenant_id, id),
-    CHECK (NOT (is_digital AND requires_shipping))
+    CONSTRAINT products_digital_not_shipped CHECK (NOT (is_digital AND requires_shipping))
 );
 -- Category pages: keyset pagination by id within a category (also the category foreign key's index).
 CREATE INDEX products_category_idx ON shop.products (tenant_id, category_id, id);
@@ -60,7 +60,7 @@ CREATE TABLE shop.product_variants (
     name           varchar(255) NOT NULL,
     attributes     jsonb NOT NULL DEFAULT '{}',                     -- {"color": "red", "size": "L"}
     price          numeric(19,4) NOT NULL CHECK (price >= 0),
-    compare_price  numeric(19,4) CHECK (compare_price >= 0),
+    compare_price  numeric(19,4),                                   -- >= price >= 0 (below)
     cost_price     numeric(19,4) CHECK (cost_price >= 0),
     currency       char(3) NOT NULL DEFAULT 'USD' CHECK (currency ~ '^[A-Z]{3}$'),
     weight         numeric(10,3) CHECK (weight >= 0),
@@ -70,7 +70,7 @@ CREATE TABLE shop.product_variants (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, product_id, sku),
     FOREIGN KEY (tenant_id, product_id) REFERENCES shop.products (tenant_id, id) ON DELETE CASCADE,
-    CHECK (compare_price IS NULL OR compare_price >= price)
+    CONSTRAINT product_variants_compare_not_below_price CHECK (compare_price IS NULL OR compare_price >= price)
 );
 
 CREATE TABLE shop.product_images (
@@ -96,7 +96,7 @@ CREATE TABLE shop.product_inventory (
     tenant_id            uuid NOT NULL,
     id                   uuid NOT NULL DEFAULT shop.uuidv7(),
     variant_id           uuid NOT NULL,
-    quantity             integer NOT NULL DEFAULT 0 CHECK (quantity >= 0),
+    quantity             integer NOT NULL DEFAULT 0,                   -- >= reserved_quantity >= 0 (below)
     reserved_quantity    integer NOT NULL DEFAULT 0,
     available_quantity   integer GENERATED ALWAYS AS (quantity - reserved_quantity) STORED,
     low_stock_threshold  integer NOT NULL DEFAULT 10 CHECK (low_stock_threshold >= 0),
@@ -106,7 +106,7 @@ CREATE TABLE shop.product_inventory (
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, variant_id),
     FOREIGN KEY (tenant_id, variant_id) REFERENCES shop.product_variants (tenant_id, id) ON DELETE CASCADE,
-    CHECK (reserved_quantity >= 0 AND reserved_quantity <= quantity)
+    CONSTRAINT product_inventory_reserved_within_quantity CHECK (reserved_quantity >= 0 AND reserved_quantity <= quantity)
 );
 
 CREATE TRIGGER touch_updated_at BEFORE UPDATE ON shop.categories FOR EACH ROW EXECUTE FUNCTION shop.touch_updated_at();

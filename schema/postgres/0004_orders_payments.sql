@@ -8,7 +8,7 @@
 -- Financial foreign keys are NO ACTION: nothing cascades into financial history.
 
 CREATE TABLE shop.orders (
-    tenant_id         uuid NOT NULL REFERENCES shop.tenants (id),
+    tenant_id         uuid NOT NULL,           -- the tenant's existence follows from the user foreign key
     id                uuid NOT NULL,
     created_at        timestamptz NOT NULL,
     -- Unique by construction (derived from the id): a UNIQUE index cannot span partitions.
@@ -78,7 +78,7 @@ CREATE TABLE shop.order_status_history (
     PRIMARY KEY (tenant_id, id, order_created_at),
     FOREIGN KEY (tenant_id, order_id, order_created_at) REFERENCES shop.orders (tenant_id, id, created_at),
     FOREIGN KEY (tenant_id, created_by) REFERENCES shop.users (tenant_id, id),
-    CHECK (created_at >= order_created_at)
+    CONSTRAINT order_status_history_after_order CHECK (created_at >= order_created_at)
 ) PARTITION BY RANGE (order_created_at);
 CREATE INDEX order_status_history_order_idx ON shop.order_status_history (tenant_id, order_id, order_created_at);
 CREATE INDEX order_status_history_created_by_idx ON shop.order_status_history (tenant_id, created_by);
@@ -110,7 +110,7 @@ CREATE TABLE shop.payments (
     PRIMARY KEY (tenant_id, id, order_created_at),
     FOREIGN KEY (tenant_id, order_id, order_created_at) REFERENCES shop.orders (tenant_id, id, created_at),
     CONSTRAINT payments_no_card_data CHECK (NOT shop.contains_card_data(gateway_response)),
-    CHECK (created_at >= order_created_at)
+    CONSTRAINT payments_after_order CHECK (created_at >= order_created_at)
 ) PARTITION BY RANGE (order_created_at);
 CREATE INDEX payments_order_idx ON shop.payments (tenant_id, order_id, order_created_at);
 
@@ -123,7 +123,8 @@ CREATE TABLE shop.payment_idempotency_keys (
     order_created_at  timestamptz NOT NULL,
     created_at        timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, idempotency_key),
-    FOREIGN KEY (tenant_id, payment_id, order_created_at) REFERENCES shop.payments (tenant_id, id, order_created_at)
+    CONSTRAINT payment_idempotency_keys_payment_fkey
+        FOREIGN KEY (tenant_id, payment_id, order_created_at) REFERENCES shop.payments (tenant_id, id, order_created_at)
 );
 CREATE INDEX payment_idempotency_keys_payment_idx ON shop.payment_idempotency_keys (tenant_id, payment_id, order_created_at);
 
@@ -145,7 +146,7 @@ CREATE TABLE shop.payment_transactions (
     PRIMARY KEY (tenant_id, id, order_created_at),
     FOREIGN KEY (tenant_id, payment_id, order_created_at) REFERENCES shop.payments (tenant_id, id, order_created_at),
     CONSTRAINT payment_transactions_no_card_data CHECK (NOT shop.contains_card_data(gateway_response)),
-    CHECK (created_at >= order_created_at)
+    CONSTRAINT payment_transactions_after_order CHECK (created_at >= order_created_at)
 ) PARTITION BY RANGE (order_created_at);
 CREATE INDEX payment_transactions_payment_idx ON shop.payment_transactions (tenant_id, payment_id, order_created_at);
 

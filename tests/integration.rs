@@ -1,0 +1,13 @@
+//! Integration tests of the shopbench binary against real servers: the managed PostgreSQL
+//! cluster (or DATABASE_URL), the managed ClickHouse when installed. Each test works in its own
+//! fresh database, so they run in parallel.
+
+mod common;
+
+mod cli;
+mod clickhouse;
+mod compliance;
+mod constraints;
+mod isolation;
+mod partitions;
+mod schema_check;
