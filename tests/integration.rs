@@ -9,5 +9,6 @@ mod clickhouse;
 mod compliance;
 mod constraints;
 mod isolation;
+mod operations;
 mod partitions;
 mod schema_check;
