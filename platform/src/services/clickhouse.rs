@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::process;
-use super::redis::write_private;
 use super::state::{ClickHouseState, Workdir};
 use crate::error::{Error, Result};
 use crate::secret::SecretUrl;
@@ -80,8 +79,8 @@ pub fn ensure(workdir: &Workdir) -> Result<ClickHouseState> {
             .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     }
     let config = c.dir.join("config.xml");
-    write_private(&config, &server_config(&c))?;
-    write_private(&c.dir.join("users.xml"), &users_config(&c))?;
+    process::write_private(&config, &server_config(&c))?;
+    process::write_private(&c.dir.join("users.xml"), &users_config(&c))?;
     let _ = std::fs::remove_file(c.dir.join("clickhouse.pid"));
     process::run_checked(
         SERVICE,
@@ -112,13 +111,7 @@ pub fn ensure(workdir: &Workdir) -> Result<ClickHouseState> {
 }
 
 pub fn stop(c: &ClickHouseState) -> Result<bool> {
-    match pid(c) {
-        Some(pid) if process::pid_alive(pid) => {
-            process::terminate(pid, Duration::from_secs(30));
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+    Ok(process::stop_pid(pid(c), Duration::from_secs(30)))
 }
 
 fn server_config(c: &ClickHouseState) -> String {

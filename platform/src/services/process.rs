@@ -213,3 +213,23 @@ pub fn cpu_count() -> usize {
         .map(|n| n.get())
         .unwrap_or(2)
 }
+
+/// Stops the daemon with `pid` (SIGTERM, SIGKILL after `grace`); `false` when it was not running.
+pub fn stop_pid(pid: Option<u32>, grace: Duration) -> bool {
+    match pid {
+        Some(pid) if pid_alive(pid) => {
+            terminate(pid, grace);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Writes a file readable by its owner only (configs that hold a password).
+pub fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, text)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| Error::io(format!("cannot protect {}", path.display()), e))
+}

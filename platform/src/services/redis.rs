@@ -3,8 +3,6 @@
 //! cache are rebuilt by the workload), `volatile-lru` eviction so keys without a TTL (carts)
 //! survive memory pressure.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
 use std::time::Duration;
 
 use url::Url;
@@ -61,7 +59,7 @@ pub fn ensure(workdir: &Workdir) -> Result<RedisState> {
     std::fs::create_dir_all(&r.dir)
         .map_err(|e| Error::io(format!("cannot create {}", r.dir.display()), e))?;
     let conf = r.dir.join("redis.conf");
-    write_private(&conf, &config(&r))?;
+    process::write_private(&conf, &config(&r))?;
     let log = r.dir.join("redis.log");
     process::run_checked(
         SERVICE,
@@ -84,13 +82,7 @@ pub fn ensure(workdir: &Workdir) -> Result<RedisState> {
 }
 
 pub fn stop(r: &RedisState) -> Result<bool> {
-    match pid(r) {
-        Some(pid) if process::pid_alive(pid) => {
-            process::terminate(pid, Duration::from_secs(20));
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+    Ok(process::stop_pid(pid(r), Duration::from_secs(20)))
 }
 
 fn config(r: &RedisState) -> String {
@@ -104,11 +96,4 @@ fn config(r: &RedisState) -> String {
         dir = r.dir.display(),
         password = r.password,
     )
-}
-
-pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text)
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| Error::io(format!("cannot protect {}", path.display()), e))
 }

@@ -9,7 +9,6 @@ use std::time::Duration;
 use url::Url;
 
 use super::process;
-use super::redis::write_private;
 use super::state::{S3State, Workdir};
 use crate::error::{Error, Result};
 use crate::secret::SecretUrl;
@@ -79,7 +78,7 @@ pub fn ensure(workdir: &Workdir, bucket: &str) -> Result<S3State> {
     std::fs::create_dir_all(&s.dir)
         .map_err(|e| Error::io(format!("cannot create {}", s.dir.display()), e))?;
     let identities = s.dir.join("s3.json");
-    write_private(
+    process::write_private(
         &identities,
         &serde_json::json!({
             "identities": [{
@@ -133,11 +132,5 @@ pub fn ensure(workdir: &Workdir, bucket: &str) -> Result<S3State> {
 }
 
 pub fn stop(s: &S3State) -> Result<bool> {
-    match s.pid {
-        Some(pid) if process::pid_alive(pid) => {
-            process::terminate(pid, Duration::from_secs(20));
-            Ok(true)
-        }
-        _ => Ok(false),
-    }
+    Ok(process::stop_pid(s.pid, Duration::from_secs(20)))
 }
