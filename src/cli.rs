@@ -52,8 +52,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the local services, provision the schema and check it (seed, run and report join in
-    /// later releases); prints what it did and where
+    /// Start the local services, provision and check the schema, seed `tiny` and verify it;
+    /// prints what it did and where
     Demo,
     /// Start the managed local services (all of them by default)
     Up {
@@ -72,7 +72,8 @@ pub enum Command {
     },
     /// Generate and load realistic, deterministic data
     Seed(SeedArgs),
-    /// Check the seeded data: counts, referential integrity, invariants, distributions
+    /// Check the seeded data: counts, referential integrity, invariants, distributions; exit 1
+    /// if anything is off
     Verify,
     /// Run a workload mix and write DIR/results.json
     Run(RunArgs),
@@ -149,6 +150,18 @@ pub struct SeedArgs {
     /// Print the plan (rows and disk per table) and load nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// The day the seeded history ends (3 years of orders before it) [default: today, UTC]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Distinct sample images uploaded to the object store and shared by the products
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub images: u32,
+    /// No progress bars; only the summary
+    #[arg(long, conflicts_with = "json")]
+    pub quiet: bool,
+    /// Progress and summary as JSON lines on stdout (for CI)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -237,6 +250,11 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
         return Err(format!("rate must be positive, got '{s}'"));
     }
     Ok(rate)
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("'{s}' is not a date: write it as YYYY-MM-DD, e.g. 2026-01-31"))
 }
 
 fn parse_positive_f64(s: &str) -> Result<f64, String> {

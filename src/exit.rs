@@ -47,6 +47,13 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<UsageError>().is_some() {
             return BAD_INPUT;
         }
+        if let Some(e) = cause.downcast_ref::<generator::error::Error>() {
+            use generator::error::Error as G;
+            return match e {
+                G::AlreadySeeded(_) | G::NoSeed => BAD_INPUT,
+                _ => ENVIRONMENT,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<platform::Error>() {
             return match e.kind() {
                 ErrorKind::BadInput => BAD_INPUT,

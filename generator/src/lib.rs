@@ -6,9 +6,36 @@
 //!
 //! ## Layout
 //!
-//! Arrives with the seed issue:
-//! - `profile.rs`: scale profiles (`tiny` … `full`, `--scale-factor`) and the row plan per table.
+//! - `profile.rs`: scale profiles (`tiny` … `full`, `--scale-factor`).
 //! - `model.rs`: the entity model (tenants by a power law, Zipf product popularity, customers'
-//!   orders), shared with the workload engine to pick existing entities by index.
-//! - `distribution.rs`: the samplers; `encode/`: COPY BINARY and RowBinary row encoders;
-//!   `load/`: the streaming bulk loaders with exactly-once chunk bookkeeping.
+//!   orders by Pareto), shared with the workload engine to pick existing entities by index.
+//! - `lifecycle.rs`: an order's life: items, totals, statuses by age, payments and ledger rows.
+//! - `timeline.rs`: the traffic curve (growth, daily/weekly cycles, holidays) and time draws.
+//! - `distribution.rs`: allocations and samplers; `rng.rs`: per-row deterministic randomness.
+//! - `vocab.rs`: product vocabulary and `fake`-made pools of personal data.
+//! - `copy.rs`: the COPY BINARY encoder; `rows/`: one encoder file per group of tables.
+//! - `phase.rs`: load phases and their chunks; `plan.rs`: rows and disk per table.
+//! - `load/`: the loaders: PostgreSQL (parallel COPY, exactly-once chunks, deferred indexes),
+//!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress and
+//!   the seed summary.
+//! - `verify.rs`: `shopbench verify`: counts, orphans, invariants, distributions.
+
+pub mod copy;
+pub mod distribution;
+pub mod error;
+pub mod lifecycle;
+pub mod load;
+pub mod model;
+pub mod phase;
+pub mod plan;
+pub mod profile;
+pub mod rng;
+pub mod rows;
+pub mod timeline;
+pub mod verify;
+pub mod vocab;
+
+pub use model::{Model, SeedConfig};
+pub use phase::Phase;
+pub use plan::Plan;
+pub use profile::{Profile, Scale};

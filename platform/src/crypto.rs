@@ -22,7 +22,7 @@ pub enum CryptoError {
     Unauthentic,
 }
 
-const NONCE_LEN: usize = 12;
+pub const NONCE_LEN: usize = 12;
 
 /// A user's data key.
 #[derive(Clone)]
@@ -126,6 +126,11 @@ impl KeyEncryptionKey {
     pub fn wrap(&self, data_key: &DataKey) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
+        seal(&self.key, nonce, &data_key.0, self.id.as_bytes())
+    }
+
+    /// `wrap` with a caller-chosen nonce, for deterministic data generation (one nonce per data key).
+    pub fn wrap_with_nonce(&self, nonce: [u8; NONCE_LEN], data_key: &DataKey) -> Vec<u8> {
         seal(&self.key, nonce, &data_key.0, self.id.as_bytes())
     }
 

@@ -3,7 +3,9 @@
 mod demo;
 mod pending;
 mod schema;
+mod seed;
 mod services;
+mod verify;
 
 use anyhow::Result;
 
@@ -19,8 +21,8 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Down => services::down(&settings),
         Command::Status => services::status(&settings).await,
         Command::Schema { action } => schema::schema(&settings, action).await,
-        Command::Seed(_) => pending::not_yet("seed", "data generation"),
-        Command::Verify => pending::not_yet("verify", "data generation"),
+        Command::Seed(args) => seed::seed(&settings, args).await,
+        Command::Verify => verify::verify(&settings).await,
         Command::Run(_) => pending::not_yet("run", "the workload engine"),
         Command::Capacity(_) => pending::not_yet("capacity", "the workload engine"),
         Command::Report(_) => pending::not_yet("report", "reporting"),

@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0010_monitoring.sql",
         sql: include_str!("../../../schema/postgres/0010_monitoring.sql"),
     },
+    Migration {
+        version: 11,
+        name: "0011_bulk_load.sql",
+        sql: include_str!("../../../schema/postgres/0011_bulk_load.sql"),
+    },
 ];
 
 /// Schemas shopbench owns in the database (dropped by `schema reset`).

@@ -233,3 +233,9 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| Error::io(format!("cannot protect {}", path.display()), e))
 }
+
+/// Free bytes for an unprivileged writer on the filesystem holding `path` (None if unknown).
+pub fn free_disk(path: &Path) -> Option<u64> {
+    let stat = nix::sys::statvfs::statvfs(path).ok()?;
+    Some(stat.blocks_available() as u64 * stat.fragment_size() as u64)
+}

@@ -1,0 +1,375 @@
+//! An order's life, as a pure function of its index: when it was placed, what it holds, how far it
+//! got by the seed's end (`as_of`), and the payments and ledger rows that got it there.
+//!
+//! Ledger rows come in pairs for every gateway call, the request (`pending`) and the answer
+//! (`succeeded`/`failed`), because the ledger is append-only: a status is never updated in place.
+//! Split shipments capture in two parts; chargebacks arrive as one row from the issuer.
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use uuid::Uuid;
+
+use crate::distribution::{discrete, ITEMS_PER_ORDER};
+use crate::model::{uuid7, Model, Tenant, DAY_US};
+use crate::rng::{key, Stream};
+
+const MINUTE_US: i64 = 60_000_000;
+const HOUR_US: i64 = 60 * MINUTE_US;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pending,
+    Paid,
+    Processing,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Paid => "paid",
+            Status::Processing => "processing",
+            Status::Shipped => "shipped",
+            Status::Delivered => "delivered",
+            Status::Cancelled => "cancelled",
+            Status::Refunded => "refunded",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub product: u64,
+    pub variant: u64,
+    pub quantity: i32,
+    /// 10⁻⁴ units
+    pub unit_price: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LedgerRow {
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub amount: i64,
+    pub at_us: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub status: &'static str,
+    pub method: &'static str,
+    pub provider: &'static str,
+    pub created_us: i64,
+    pub updated_us: i64,
+    pub ledger: Vec<LedgerRow>,
+    pub declined: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub index: u64,
+    pub user: u64,
+    pub id: Uuid,
+    /// Unix microseconds, whole milliseconds (the id's timestamp).
+    pub created_us: i64,
+    pub items: Vec<Item>,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub shipping: i64,
+    pub discount: i64,
+    pub total: i64,
+    pub status: Status,
+    /// Every status reached, with its time, in order.
+    pub history: Vec<(Status, i64)>,
+    pub shipped_us: Option<i64>,
+    pub delivered_us: Option<i64>,
+    pub payments: Vec<Payment>,
+}
+
+impl Order {
+    pub fn updated_us(&self) -> i64 {
+        self.history.last().map(|h| h.1).unwrap_or(self.created_us)
+    }
+
+    pub fn ledger_rows(&self) -> usize {
+        self.payments.iter().map(|p| p.ledger.len()).sum()
+    }
+}
+
+const METHODS: [(&str, &str, u32); 6] = [
+    ("credit_card", "stripe", 55),
+    ("debit_card", "adyen", 15),
+    ("paypal", "paypal", 15),
+    ("wallet", "stripe", 10),
+    ("bank_transfer", "adyen", 3),
+    ("gift_card", "braintree", 2),
+];
+
+/// Shares the lifecycle draws from; `verify` checks the loaded data against them.
+pub const DECLINE_RATE: f64 = 0.08;
+pub const CANCEL_RATE: f64 = 0.03;
+pub const REFUND_RATE: f64 = 0.04;
+pub const PARTIAL_REFUND_RATE: f64 = 0.03;
+pub const CHARGEBACK_RATE: f64 = 0.003;
+pub const DISCOUNT_RATE: f64 = 0.07;
+
+impl Model {
+    /// The whole order `o` placed by user `u` (the caller knows `u` from walking the users).
+    pub fn order(&self, o: u64, u: u64, tenant: &Tenant) -> Order {
+        let seed = self.seed();
+        let mut rng = SmallRng::seed_from_u64(key(seed, Stream::Order, o));
+        let not_before = self.user_created_us(u);
+        let created_us = self.history.after(not_before, rng.random()) / 1000 * 1000;
+        let id = uuid7(created_us / 1000, key(seed, Stream::Order, o) ^ 1);
+
+        // Items: distinct products by popularity, a variant each.
+        let n = discrete(&ITEMS_PER_ORDER, rng.random()).min(tenant.products as u32);
+        let mut items: Vec<Item> = Vec::with_capacity(n as usize);
+        while items.len() < n as usize {
+            let product = self.product_by_rank(tenant, tenant.zipf.sample(&mut rng));
+            if items.iter().any(|i| i.product == product) {
+                continue;
+            }
+            let variant = rng.random_range(0..self.variants(product));
+            let quantity = match rng.random_range(0..100) {
+                0..=79 => 1,
+                80..=94 => 2,
+                _ => 3,
+            };
+            items.push(Item {
+                product,
+                variant,
+                quantity,
+                unit_price: self.variant_price(tenant, product, variant),
+            });
+        }
+        let subtotal: i64 = items.iter().map(|i| i.unit_price * i.quantity as i64).sum();
+        let to_cent = |units: i64| (units + 50) / 100 * 100;
+        let tax = to_cent(subtotal * tenant.tax_bp / 10_000);
+        let shipping = if subtotal >= 50 * 10_000 { 0 } else { 49_900 };
+        let discount = if rng.random_bool(DISCOUNT_RATE) {
+            to_cent(subtotal / 10)
+        } else {
+            0
+        };
+        let total = subtotal + tax + shipping - discount;
+
+        // Stages, each some time after the previous one. A stage counts when it began two hours
+        // before the seed's end, so that its ledger answers (seconds to an hour later) are in too.
+        let as_of = self.config.as_of_us - 2 * HOUR_US;
+        let paid_at = created_us + rng.random_range(MINUTE_US..30 * MINUTE_US);
+        let processing_at = paid_at + rng.random_range(2 * HOUR_US..24 * HOUR_US);
+        let shipped_at = processing_at + rng.random_range(12 * HOUR_US..72 * HOUR_US);
+        let delivered_at = shipped_at + rng.random_range(DAY_US..5 * DAY_US);
+        let cancel = rng.random_bool(CANCEL_RATE);
+        let cancelled_at = paid_at + rng.random_range(HOUR_US..12 * HOUR_US);
+        let after_delivery = rng.random::<f64>();
+        let refunded_at = delivered_at + rng.random_range(2 * DAY_US..20 * DAY_US);
+        let charged_back_at = delivered_at + rng.random_range(10 * DAY_US..60 * DAY_US);
+
+        // Payment attempts: each declines with DECLINE_RATE (then 30%), at most three.
+        let (method, provider, _) = {
+            let mut pick = rng.random_range(0..100);
+            let mut chosen = METHODS[0];
+            for m in METHODS {
+                if pick < m.2 {
+                    chosen = m;
+                    break;
+                }
+                pick -= m.2;
+            }
+            chosen
+        };
+        let mut payments = Vec::with_capacity(1);
+        let mut attempt_at = created_us + rng.random_range(10_000_000..60_000_000);
+        let mut declined_all = true;
+        for attempt in 0..3 {
+            if attempt_at >= as_of {
+                break;
+            }
+            let decline_p = if attempt == 0 { DECLINE_RATE } else { 0.3 };
+            let declined = rng.random_bool(decline_p);
+            let answer = (attempt_at + rng.random_range(200_000..3_000_000)).min(as_of - 1);
+            let mut ledger = vec![LedgerRow {
+                kind: "authorize",
+                status: "pending",
+                amount: total,
+                at_us: attempt_at,
+            }];
+            if declined {
+                ledger.push(LedgerRow {
+                    kind: "authorize",
+                    status: "failed",
+                    amount: total,
+                    at_us: answer,
+                });
+                payments.push(Payment {
+                    status: "failed",
+                    method,
+                    provider,
+                    created_us: attempt_at,
+                    updated_us: answer,
+                    ledger,
+                    declined: true,
+                });
+                attempt_at = answer + rng.random_range(MINUTE_US..10 * MINUTE_US);
+                continue;
+            }
+            declined_all = false;
+            payments.push(Payment {
+                status: "pending",
+                method,
+                provider,
+                created_us: attempt_at,
+                updated_us: attempt_at,
+                ledger,
+                declined: false,
+            });
+            break;
+        }
+        let paid_at = paid_at.max(attempt_at + 5_000_000);
+
+        let mut history = vec![(Status::Pending, created_us)];
+        let mut shipped_us = None;
+        let mut delivered_us = None;
+        let gave_up = declined_all && !payments.is_empty() && payments.len() == 3;
+        if gave_up {
+            let at = payments[2].updated_us + HOUR_US;
+            if at < as_of {
+                history.push((Status::Cancelled, at));
+            }
+        } else if let Some(p) = payments.iter_mut().find(|p| !p.declined) {
+            let answer = p.created_us + 1_500_000;
+            if paid_at < as_of && answer < as_of {
+                p.ledger.push(LedgerRow {
+                    kind: "authorize",
+                    status: "succeeded",
+                    amount: total,
+                    at_us: answer,
+                });
+                p.status = "authorized";
+                p.updated_us = answer;
+                history.push((Status::Paid, paid_at));
+                if cancel {
+                    if cancelled_at < as_of {
+                        history.push((Status::Cancelled, cancelled_at));
+                        p.ledger.push(LedgerRow { kind: "void", status: "pending", amount: total, at_us: cancelled_at });
+                        p.ledger.push(LedgerRow { kind: "void", status: "succeeded", amount: total, at_us: cancelled_at + 1_000_000 });
+                        p.status = "voided";
+                        p.updated_us = cancelled_at + 1_000_000;
+                    }
+                } else if processing_at < as_of {
+                    history.push((Status::Processing, processing_at));
+                    if shipped_at < as_of {
+                        history.push((Status::Shipped, shipped_at));
+                        shipped_us = Some(shipped_at);
+                        // Split shipment for 3+ lines: two captures that add up to the total.
+                        let parts: Vec<i64> = if items.len() >= 3 {
+                            let first = total / 2 / 100 * 100;
+                            vec![first, total - first]
+                        } else {
+                            vec![total]
+                        };
+                        let mut at = shipped_at;
+                        for part in parts {
+                            p.ledger.push(LedgerRow { kind: "capture", status: "pending", amount: part, at_us: at });
+                            p.ledger.push(LedgerRow { kind: "capture", status: "succeeded", amount: part, at_us: at + 2_000_000 });
+                            at += HOUR_US;
+                        }
+                        p.status = "captured";
+                        p.updated_us = at - HOUR_US + 2_000_000;
+                        if delivered_at < as_of {
+                            history.push((Status::Delivered, delivered_at));
+                            delivered_us = Some(delivered_at);
+                            if after_delivery < REFUND_RATE && refunded_at < as_of {
+                                history.push((Status::Refunded, refunded_at));
+                                p.ledger.push(LedgerRow { kind: "refund", status: "pending", amount: total, at_us: refunded_at });
+                                p.ledger.push(LedgerRow { kind: "refund", status: "succeeded", amount: total, at_us: refunded_at + 3_000_000 });
+                                p.status = "refunded";
+                                p.updated_us = refunded_at + 3_000_000;
+                            } else if after_delivery < REFUND_RATE + PARTIAL_REFUND_RATE && refunded_at < as_of {
+                                let line = items[0].unit_price.min(total / 2 / 100 * 100);
+                                p.ledger.push(LedgerRow { kind: "refund", status: "pending", amount: line, at_us: refunded_at });
+                                p.ledger.push(LedgerRow { kind: "refund", status: "succeeded", amount: line, at_us: refunded_at + 3_000_000 });
+                                p.status = "partially_refunded";
+                                p.updated_us = refunded_at + 3_000_000;
+                            } else if after_delivery > 1.0 - CHARGEBACK_RATE && charged_back_at < as_of {
+                                p.ledger.push(LedgerRow { kind: "chargeback", status: "succeeded", amount: total, at_us: charged_back_at });
+                                p.status = "charged_back";
+                                p.updated_us = charged_back_at;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let status = history.last().map(|h| h.0).unwrap_or(Status::Pending);
+        Order {
+            index: o,
+            user: u,
+            id,
+            created_us,
+            items,
+            subtotal,
+            tax,
+            shipping,
+            discount,
+            total,
+            status,
+            history,
+            shipped_us,
+            delivered_us,
+            payments,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SeedConfig;
+    use crate::profile::{Profile, Scale};
+
+    #[test]
+    fn orders_are_consistent() {
+        let m = Model::new(SeedConfig {
+            profile: Profile::of(Scale::Tiny),
+            seed: 1,
+            as_of_us: 1_764_547_200_000_000,
+            images: 4,
+            image_base: "s3://x".into(),
+        });
+        let mut ledger = 0;
+        let mut delivered = 0;
+        let n = m.profile().orders;
+        for o in 0..n {
+            let u = m.user_of_order(o);
+            let t = m.tenant_of_user(u);
+            let order = m.order(o, u, t);
+            assert_eq!(order.id, m.order(o, u, t).id);
+            assert!(order.created_us >= m.user_created_us(u));
+            assert!(order.created_us < m.config.as_of_us);
+            assert_eq!(order.total, order.subtotal + order.tax + order.shipping - order.discount);
+            assert!(order.history.windows(2).all(|w| w[0].1 <= w[1].1));
+            for p in &order.payments {
+                let sum = |kind: &str| -> i64 {
+                    p.ledger.iter().filter(|l| l.kind == kind && l.status == "succeeded").map(|l| l.amount).sum()
+                };
+                if matches!(p.status, "captured" | "refunded" | "partially_refunded" | "charged_back") {
+                    assert_eq!(sum("capture"), order.total);
+                }
+                assert!(sum("refund") <= sum("capture"));
+                assert!(p.ledger.iter().all(|l| l.at_us >= order.created_us && l.at_us < m.config.as_of_us));
+            }
+            ledger += order.ledger_rows();
+            delivered += (order.status == Status::Delivered) as u64;
+        }
+        let per_order = ledger as f64 / n as f64;
+        assert!((4.0..6.0).contains(&per_order), "{per_order} ledger rows per order");
+        assert!(delivered as f64 > 0.7 * n as f64);
+    }
+}

@@ -1,0 +1,202 @@
+//! ClickHouse side of the seed: RowBinary inserts through the `clickhouse` crate, one INSERT per
+//! chunk (an hour of events, or a range of orders' facts).
+//!
+//! ClickHouse has no transactions, so exactly-once works like this: a chunk is recorded as
+//! started in PostgreSQL before its insert and as done after it. A chunk found started but not
+//! done on `--resume` may be partly in ClickHouse: its hour is deleted (ALTER TABLE … DELETE,
+//! waited for) before it is inserted again. Order facts need no delete: `order_facts` is a
+//! ReplacingMergeTree keyed by the order line, so a re-inserted chunk collapses to one copy, and
+//! the seed runs OPTIMIZE … FINAL after such a resume so that plain counts are exact too.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::error::{ch, db, Result};
+use crate::model::Model;
+use crate::phase::Phase;
+use crate::rows::analytics;
+
+pub struct Target {
+    pub client: clickhouse::Client,
+    pub database: String,
+}
+
+pub fn table(phase: Phase) -> &'static str {
+    match phase {
+        Phase::ChEvents => "events",
+        Phase::ChPageViews => "page_views",
+        _ => "order_facts",
+    }
+}
+
+pub async fn started_chunks(pool: &PgPool, phase: Phase) -> Result<std::collections::HashSet<u64>> {
+    let rows: Vec<i64> = sqlx::query_scalar(
+        "SELECT chunk FROM shopbench_meta.seed_chunks_started WHERE phase = $1",
+    )
+    .bind(phase.name())
+    .fetch_all(pool)
+    .await
+    .map_err(db("reading started ClickHouse chunks"))?;
+    Ok(rows.into_iter().map(|c| c as u64).collect())
+}
+
+/// Deletes what an interrupted insert of chunk `c` may have left, and waits until it is gone.
+pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> Result<()> {
+    if phase == Phase::ChOrderFacts {
+        return Ok(());
+    }
+    let start = m.ch_events.hour_start_us(c as usize) / 1_000_000;
+    let sql = format!(
+        "ALTER TABLE {}.{} DELETE WHERE created_at >= toDateTime({start}) AND created_at < toDateTime({})",
+        target.database,
+        table(phase),
+        start + 3600
+    );
+    target
+        .client
+        .query(&sql)
+        .execute()
+        .await
+        .map_err(ch(format!("deleting the partial chunk {c} of {}", phase.name())))?;
+    loop {
+        let pending: u64 = target
+            .client
+            .query("SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0")
+            .bind(&target.database)
+            .bind(table(phase))
+            .fetch_one()
+            .await
+            .map_err(ch("waiting for a delete"))?;
+        if pending == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// One INSERT of `rows` (RowBinary).
+async fn write_all<T>(target: &Target, table: &str, rows: &[T], what: &str) -> Result<()>
+where
+    T: clickhouse::RowOwned + clickhouse::RowWrite,
+{
+    let mut insert = target.client.insert::<T>(table).await.map_err(ch(what))?;
+    for row in rows {
+        insert.write(row).await.map_err(ch(what))?;
+    }
+    insert.end().await.map_err(ch(what))
+}
+
+/// Inserts chunk `c` of a ClickHouse phase; returns its rows.
+pub async fn insert_chunk(target: &Target, m: &Model, phase: Phase, c: u64, hours: &Hours) -> Result<u64> {
+    let what = format!("inserting chunk {c} of {}", phase.name());
+    match phase {
+        Phase::ChEvents | Phase::ChPageViews => {
+            let h = c as usize;
+            let (first, count) = if phase == Phase::ChEvents {
+                (hours.event_start[h], hours.events[h])
+            } else {
+                (hours.view_start[h], hours.views[h])
+            };
+            if count == 0 {
+                return Ok(0);
+            }
+            if phase == Phase::ChEvents {
+                let mut rows = Vec::with_capacity(count as usize);
+                analytics::events(m, h, first, count, &mut rows);
+                write_all(target, "events", &rows, &what).await?;
+            } else {
+                let mut rows = Vec::with_capacity(count as usize);
+                analytics::page_views(m, h, first, count, &mut rows);
+                write_all(target, "page_views", &rows, &what).await?;
+            }
+            Ok(count)
+        }
+        _ => {
+            let mut rows = Vec::new();
+            analytics::order_facts(m, Phase::ChOrderFacts.range(m, c), &mut rows);
+            write_all(target, "order_facts", &rows, &what).await?;
+            Ok(rows.len() as u64)
+        }
+    }
+}
+
+/// Events and page views per hour of the window, and the global index of each hour's first.
+pub struct Hours {
+    pub events: Vec<u64>,
+    pub event_start: Vec<u64>,
+    pub views: Vec<u64>,
+    pub view_start: Vec<u64>,
+}
+
+impl Hours {
+    pub fn new(m: &Model) -> Self {
+        let starts = |v: &[u64]| {
+            let mut acc = 0;
+            v.iter()
+                .map(|n| {
+                    let s = acc;
+                    acc += n;
+                    s
+                })
+                .collect::<Vec<_>>()
+        };
+        let events = analytics::per_hour(m, m.profile().ch_events);
+        let views = analytics::per_hour(m, m.profile().ch_page_views);
+        Hours {
+            event_start: starts(&events),
+            view_start: starts(&views),
+            events,
+            views,
+        }
+    }
+}
+
+pub async fn mark_started(pool: &PgPool, phase: Phase, c: u64) -> Result<()> {
+    sqlx::query("INSERT INTO shopbench_meta.seed_chunks_started (phase, chunk) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(phase.name())
+        .bind(c as i64)
+        .execute(pool)
+        .await
+        .map_err(db("recording a ClickHouse chunk as started"))?;
+    Ok(())
+}
+
+pub async fn mark_done(pool: &PgPool, phase: Phase, c: u64, rows: u64, bytes: u64) -> Result<()> {
+    let mut tx = pool.begin().await.map_err(db("recording a ClickHouse chunk"))?;
+    sqlx::query("INSERT INTO shopbench_meta.seed_chunks (phase, chunk, rows, bytes) VALUES ($1, $2, $3, $4)")
+        .bind(phase.name())
+        .bind(c as i64)
+        .bind(rows as i64)
+        .bind(bytes as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("recording a ClickHouse chunk"))?;
+    sqlx::query("DELETE FROM shopbench_meta.seed_chunks_started WHERE phase = $1 AND chunk = $2")
+        .bind(phase.name())
+        .bind(c as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("recording a ClickHouse chunk"))?;
+    tx.commit().await.map_err(db("recording a ClickHouse chunk"))?;
+    Ok(())
+}
+
+pub async fn optimize_facts(target: &Target) -> Result<()> {
+    target
+        .client
+        .query(&format!("OPTIMIZE TABLE {}.order_facts FINAL", target.database))
+        .execute()
+        .await
+        .map_err(ch("OPTIMIZE order_facts FINAL"))
+}
+
+pub async fn count(target: &Target, table: &str) -> Result<u64> {
+    let final_ = if table == "order_facts" { " FINAL" } else { "" };
+    target
+        .client
+        .query(&format!("SELECT count() FROM {}.{table}{final_}", target.database))
+        .fetch_one::<u64>()
+        .await
+        .map_err(ch(format!("counting {table}")))
+}

@@ -1,0 +1,243 @@
+//! The loaders: PostgreSQL phases in dependency order (parallel COPY BINARY, one transaction per
+//! chunk with its record), then the deferred indexes and foreign keys, ANALYZE, the search index,
+//! the sample images and the ClickHouse phases. Memory is bounded by jobs × one chunk's buffers,
+//! whatever the scale.
+
+pub mod clickhouse;
+pub mod images;
+pub mod postgres;
+pub mod progress;
+pub mod search;
+pub mod summary;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::{StreamExt, TryStreamExt};
+use sqlx::PgPool;
+
+use crate::error::Result;
+use crate::model::{Model, DAY_US};
+use crate::phase::Phase;
+use crate::plan::Plan;
+use progress::Progress;
+use summary::{Summary, TableFigures};
+
+pub struct Targets {
+    pub clickhouse: Option<clickhouse::Target>,
+    pub store: Option<images::Store>,
+    pub search: Option<platform::SecretUrl>,
+}
+
+pub struct Options {
+    pub jobs: usize,
+    pub progress: progress::Mode,
+}
+
+/// Runs `f` on every item with at most `jobs` at a time; stops at the first error.
+async fn parallel<T, F, Fut>(items: Vec<T>, jobs: usize, f: F) -> Result<()>
+where
+    F: Fn(T) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    futures::stream::iter(items.into_iter().map(f))
+        .buffer_unordered(jobs.max(1))
+        .try_collect::<Vec<()>>()
+        .await
+        .map(|_| ())
+}
+
+type Counters = Arc<Mutex<BTreeMap<String, (u64, u64)>>>;
+
+fn count(counters: &Counters, table: String, rows: u64, bytes: u64) {
+    let mut c = counters.lock().expect("counters lock");
+    let e = c.entry(table).or_default();
+    e.0 += rows;
+    e.1 += bytes;
+}
+
+async fn load_postgres_phase(
+    model: &Arc<Model>,
+    pool: &PgPool,
+    phase: Phase,
+    plan: &Plan,
+    options: &Options,
+    progress: &Arc<Progress>,
+    counters: &Counters,
+) -> Result<()> {
+    let done = postgres::done_chunks(pool, phase).await?;
+    let chunks = phase.chunks(model);
+    let todo: Vec<u64> = (0..chunks).filter(|c| !done.contains(c)).collect();
+    for t in phase.tables() {
+        let name = crate::plan::qualified(*t);
+        let total = plan.rows.get(&name).copied().unwrap_or(0);
+        let already = if chunks == 0 { 0 } else { total * done.len() as u64 / chunks };
+        progress.table(&name, total, already);
+    }
+    parallel(todo, options.jobs, |c| {
+        let model = model.clone();
+        let progress = progress.clone();
+        let counters = counters.clone();
+        async move {
+            let m = model.clone();
+            let batch = tokio::task::spawn_blocking(move || phase.generate(&m, c))
+                .await
+                .expect("generating a chunk never panics");
+            let mut conn = pool.acquire().await.map_err(crate::error::db("connecting"))?;
+            postgres::load_chunk(&mut conn, phase, c, &batch).await?;
+            for (t, buf) in &batch.tables {
+                let name = crate::plan::qualified(*t);
+                progress.add(&name, buf.rows());
+                count(&counters, name, buf.rows(), buf.len() as u64);
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    for t in phase.tables() {
+        progress.finish(&crate::plan::qualified(*t));
+    }
+    Ok(())
+}
+
+async fn load_clickhouse_phase(
+    model: &Arc<Model>,
+    pool: &PgPool,
+    target: &clickhouse::Target,
+    phase: Phase,
+    hours: &clickhouse::Hours,
+    options: &Options,
+    progress: &Arc<Progress>,
+    counters: &Counters,
+) -> Result<bool> {
+    let done = postgres::done_chunks(pool, phase).await?;
+    let started = clickhouse::started_chunks(pool, phase).await?;
+    let name = format!("clickhouse.{}", clickhouse::table(phase));
+    let total = match phase {
+        Phase::ChEvents => model.profile().ch_events,
+        Phase::ChPageViews => model.profile().ch_page_views,
+        _ => model.profile().orders,
+    };
+    let chunks = phase.chunks(model);
+    progress.table(&name, total, total * done.len() as u64 / chunks.max(1));
+    let todo: Vec<u64> = (0..chunks).filter(|c| !done.contains(c)).collect();
+    let resumed = todo.iter().any(|c| started.contains(c));
+    parallel(todo, options.jobs, |c| {
+        let started = &started;
+        let name = name.clone();
+        let progress = progress.clone();
+        let counters = counters.clone();
+        async move {
+            if started.contains(&c) {
+                clickhouse::undo_partial(target, model, phase, c).await?;
+            } else {
+                clickhouse::mark_started(pool, phase, c).await?;
+            }
+            let rows = clickhouse::insert_chunk(target, model, phase, c, hours).await?;
+            clickhouse::mark_done(pool, phase, c, rows, 0).await?;
+            progress.add(&name, if phase == Phase::ChOrderFacts { Phase::ChOrderFacts.range(model, c).count() as u64 } else { rows });
+            count(&counters, name, rows, 0);
+            Ok(())
+        }
+    })
+    .await?;
+    progress.finish(&name);
+    Ok(resumed)
+}
+
+/// Loads everything the plan holds that is not loaded yet.
+pub async fn run(
+    model: Arc<Model>,
+    plan: &Plan,
+    pool: &PgPool,
+    targets: &Targets,
+    options: &Options,
+) -> Result<Summary> {
+    let progress = Arc::new(Progress::new(options.progress));
+    let counters: Counters = Arc::new(Mutex::new(BTreeMap::new()));
+    let started = Instant::now();
+    let mut phase_seconds: BTreeMap<String, f64> = BTreeMap::new();
+
+    if let Some(store) = &targets.store {
+        let t = Instant::now();
+        let bytes = images::upload(store, model.seed(), model.config.images).await?;
+        phase_seconds.insert("images".into(), t.elapsed().as_secs_f64());
+        count(&counters, "s3.product_images".into(), model.config.images as u64, bytes);
+        progress.say(&format!("uploaded {} sample images to {}", model.config.images, images::base_url(store)));
+    }
+
+    let t = Instant::now();
+    let history_start = model.history.start_us() - DAY_US;
+    let deferred = postgres::prepare(pool, history_start, model.config.as_of_us).await?;
+    phase_seconds.insert("prepare".into(), t.elapsed().as_secs_f64());
+    progress.say(&format!("partitions ready; {deferred} secondary indexes and foreign keys deferred"));
+
+    for phase in Phase::POSTGRES {
+        let t = Instant::now();
+        load_postgres_phase(&model, pool, phase, plan, options, &progress, &counters).await?;
+        let secs = t.elapsed().as_secs_f64();
+        phase_seconds.insert(phase.name().into(), secs);
+        progress.event(serde_json::json!({"event": "phase", "phase": phase.name(), "seconds": secs}));
+    }
+
+    let t = Instant::now();
+    let objects = postgres::deferred(pool).await?;
+    let (indexes, fks): (Vec<_>, Vec<_>) = objects.into_iter().partition(|(_, kind)| kind == "index");
+    for group in [indexes, fks] {
+        parallel(group, options.jobs, |(name, _)| async move { postgres::restore(pool, &name).await }).await?;
+    }
+    phase_seconds.insert("indexes".into(), t.elapsed().as_secs_f64());
+    progress.say("secondary indexes built and foreign keys validated");
+
+    let t = Instant::now();
+    let mut tables: Vec<String> = crate::rows::Table::ALL.iter().map(|t| crate::plan::qualified(*t)).collect();
+    tables.push("audit.log".into());
+    parallel(tables, options.jobs, |table| async move { postgres::analyze(pool, &table).await }).await?;
+    sqlx::query("SELECT shop.refresh_product_analytics()")
+        .execute(pool)
+        .await
+        .map_err(crate::error::db("refreshing shop.product_analytics"))?;
+    phase_seconds.insert("analyze".into(), t.elapsed().as_secs_f64());
+
+    if let Some(url) = &targets.search {
+        let t = Instant::now();
+        let m = model.clone();
+        let n = search::index_catalog(url, &m, 5_000).await?;
+        count(&counters, "search.products".into(), n, 0);
+        phase_seconds.insert("search".into(), t.elapsed().as_secs_f64());
+    }
+
+    if let Some(target) = &targets.clickhouse {
+        let hours = clickhouse::Hours::new(&model);
+        let mut resumed_facts = false;
+        for phase in Phase::CLICKHOUSE {
+            let t = Instant::now();
+            let resumed = load_clickhouse_phase(&model, pool, target, phase, &hours, options, &progress, &counters).await?;
+            resumed_facts |= resumed && phase == Phase::ChOrderFacts;
+            phase_seconds.insert(phase.name().into(), t.elapsed().as_secs_f64());
+        }
+        if resumed_facts {
+            clickhouse::optimize_facts(target).await?;
+        }
+    }
+    progress.clear();
+
+    let counters = counters.lock().expect("counters lock").clone();
+    let table_figures = counters
+        .into_iter()
+        .map(|(name, (rows, bytes))| {
+            let phase = summary::phase_of(&name);
+            let seconds = phase_seconds.get(phase).copied().unwrap_or(0.0);
+            TableFigures::new(name, rows, bytes, seconds)
+        })
+        .collect();
+    Ok(Summary::new(
+        &model.config,
+        plan,
+        table_figures,
+        phase_seconds,
+        started.elapsed().as_secs_f64(),
+        options.jobs,
+    ))
+}

@@ -1,0 +1,185 @@
+//! PostgreSQL side of the seed, as the loader role: the run record, partitions, deferral and
+//! rebuild of secondary indexes and foreign keys, one transaction per chunk (its COPY streams and
+//! its "done" record), ANALYZE.
+
+use std::collections::HashSet;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool, Row};
+
+use crate::error::{db, Error, Result};
+use crate::model::SeedConfig;
+use crate::phase::Phase;
+use crate::plan::Plan;
+use crate::rows::Batch;
+
+pub async fn connect(url: &platform::SecretUrl, size: u32) -> Result<PgPool> {
+    let options: PgConnectOptions = url
+        .expose()
+        .as_str()
+        .parse()
+        .map_err(db(format!("connecting to {url}")))?;
+    let options = options.application_name("shopbench-seed");
+    PgPoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(std::time::Duration::from_secs(60))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // Safe for exactly-once: a crash loses a chunk's rows and its record together.
+                sqlx::query("SET synchronous_commit = off").execute(&mut *conn).await?;
+                sqlx::query("SET statement_timeout = 0").execute(&mut *conn).await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(db(format!("connecting to {url}")))
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub config: SeedConfig,
+    pub plan: Plan,
+    pub finished: bool,
+}
+
+/// The seed recorded in this database, if any.
+pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
+    let row = sqlx::query("SELECT config, plan, finished_at IS NOT NULL AS finished FROM shopbench_meta.seed_runs")
+        .fetch_optional(pool)
+        .await
+        .map_err(db("reading shopbench_meta.seed_runs (run `shopbench schema apply` first)"))?;
+    let Some(row) = row else { return Ok(None) };
+    let config: serde_json::Value = row.get("config");
+    let plan: serde_json::Value = row.get("plan");
+    let parse = |what: &str, e: serde_json::Error| {
+        Error::Io(format!("shopbench_meta.seed_runs.{what} was written by another version: {e}; run `shopbench schema reset`"))
+    };
+    Ok(Some(RunRecord {
+        config: serde_json::from_value(config).map_err(|e| parse("config", e))?,
+        plan: serde_json::from_value(plan).map_err(|e| parse("plan", e))?,
+        finished: row.get("finished"),
+    }))
+}
+
+pub async fn begin_run(pool: &PgPool, config: &SeedConfig, plan: &Plan) -> Result<()> {
+    sqlx::query("INSERT INTO shopbench_meta.seed_runs (config, plan) VALUES ($1, $2)")
+        .bind(serde_json::to_value(config).expect("config serializes"))
+        .bind(serde_json::to_value(plan).expect("plan serializes"))
+        .execute(pool)
+        .await
+        .map_err(db("recording the seed run"))?;
+    Ok(())
+}
+
+pub async fn finish_run(pool: &PgPool, summary: &serde_json::Value) -> Result<()> {
+    sqlx::query("UPDATE shopbench_meta.seed_runs SET finished_at = now(), summary = $1")
+        .bind(summary)
+        .execute(pool)
+        .await
+        .map_err(db("recording the end of the seed"))?;
+    Ok(())
+}
+
+/// Monthly partitions for the whole history (and the current month, for the audit log), then
+/// the secondary indexes and foreign keys dropped until the load is done.
+pub async fn prepare(pool: &PgPool, from_us: i64, to_us: i64) -> Result<i32> {
+    let day = |us: i64| {
+        chrono::DateTime::from_timestamp_micros(us)
+            .expect("time in range")
+            .date_naive()
+    };
+    let today = chrono::Utc::now().date_naive();
+    sqlx::query("SELECT shop.ensure_partitions($1, $2)")
+        .bind(day(from_us))
+        .bind(day(to_us).max(today))
+        .execute(pool)
+        .await
+        .map_err(db("creating monthly partitions"))?;
+    let deferred: i32 = sqlx::query_scalar("SELECT shopbench_meta.defer_load_objects()")
+        .fetch_one(pool)
+        .await
+        .map_err(db("deferring secondary indexes and foreign keys"))?;
+    Ok(deferred)
+}
+
+pub async fn done_chunks(pool: &PgPool, phase: Phase) -> Result<HashSet<u64>> {
+    let rows: Vec<i64> = sqlx::query_scalar("SELECT chunk FROM shopbench_meta.seed_chunks WHERE phase = $1")
+        .bind(phase.name())
+        .fetch_all(pool)
+        .await
+        .map_err(db("reading finished chunks"))?;
+    Ok(rows.into_iter().map(|c| c as u64).collect())
+}
+
+/// Loads one chunk: every table's COPY and the chunk's record in one transaction.
+pub async fn load_chunk(conn: &mut PgConnection, phase: Phase, chunk: u64, batch: &Batch) -> Result<()> {
+    let context = |what: &str| format!("{what} chunk {chunk} of {}", phase.name());
+    let mut tx = conn.begin().await.map_err(db(context("starting")))?;
+    for (table, buf) in &batch.tables {
+        if buf.rows() == 0 {
+            continue;
+        }
+        let mut copy = tx
+            .copy_in_raw(&table.copy_statement())
+            .await
+            .map_err(db(context(&format!("COPY shop.{} of", table.name()))))?;
+        copy.send(buf.bytes())
+            .await
+            .map_err(db(context(&format!("COPY shop.{} of", table.name()))))?;
+        copy.finish()
+            .await
+            .map_err(db(context(&format!("COPY shop.{} of", table.name()))))?;
+    }
+    sqlx::query("INSERT INTO shopbench_meta.seed_chunks (phase, chunk, rows, bytes) VALUES ($1, $2, $3, $4)")
+        .bind(phase.name())
+        .bind(chunk as i64)
+        .bind(batch.rows() as i64)
+        .bind(batch.bytes() as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(db(context("recording")))?;
+    tx.commit().await.map_err(db(context("committing")))?;
+    Ok(())
+}
+
+/// The deferred objects still to rebuild: indexes first, then foreign keys.
+pub async fn deferred(pool: &PgPool) -> Result<Vec<(String, String)>> {
+    let rows = sqlx::query("SELECT name, kind FROM shopbench_meta.deferred_objects ORDER BY kind DESC, name")
+        .fetch_all(pool)
+        .await
+        .map_err(db("listing deferred indexes and foreign keys"))?;
+    Ok(rows.iter().map(|r| (r.get("name"), r.get("kind"))).collect())
+}
+
+pub async fn restore(pool: &PgPool, name: &str) -> Result<()> {
+    let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+    sqlx::query("SET maintenance_work_mem = '256MB'")
+        .execute(&mut *conn)
+        .await
+        .map_err(db("setting maintenance_work_mem"))?;
+    sqlx::query("SELECT shopbench_meta.restore_load_object($1)")
+        .bind(name)
+        .execute(&mut *conn)
+        .await
+        .map_err(db(format!("rebuilding {name}")))?;
+    Ok(())
+}
+
+pub async fn analyze(pool: &PgPool, table: &str) -> Result<()> {
+    sqlx::query("SELECT shopbench_meta.analyze_table($1::regclass)")
+        .bind(table)
+        .execute(pool)
+        .await
+        .map_err(db(format!("ANALYZE {table}")))?;
+    Ok(())
+}
+
+/// Rows in a table (exact count).
+pub async fn count(pool: &PgPool, table: &str) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(pool)
+        .await
+        .map_err(db(format!("counting {table}")))?;
+    Ok(n as u64)
+}

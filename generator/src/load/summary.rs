@@ -1,0 +1,129 @@
+//! The seed summary written for the reports: rows, bytes, seconds and rows/s per table.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::SeedConfig;
+use crate::plan::Plan;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TableFigures {
+    pub table: String,
+    /// Rows loaded by this invocation (a resumed seed counts only what it loaded).
+    pub rows: u64,
+    /// COPY BINARY bytes sent (0 for ClickHouse, whose RowBinary bytes the client does not report).
+    pub bytes: u64,
+    /// Wall time of the phase that loaded the table (tables of one phase load together).
+    pub seconds: f64,
+    pub rows_per_second: f64,
+}
+
+impl TableFigures {
+    pub fn new(table: String, rows: u64, bytes: u64, seconds: f64) -> Self {
+        TableFigures {
+            rows_per_second: if seconds > 0.0 { rows as f64 / seconds } else { 0.0 },
+            table,
+            rows,
+            bytes,
+            seconds,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub shopbench_version: String,
+    pub scale: String,
+    pub factor: f64,
+    pub seed: u64,
+    pub as_of: String,
+    pub jobs: usize,
+    pub seconds: f64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub rows_per_second: f64,
+    /// Peak resident memory of the seeding process (VmHWM).
+    pub peak_memory_bytes: u64,
+    pub planned_rows: u64,
+    pub phases: BTreeMap<String, f64>,
+    pub tables: Vec<TableFigures>,
+}
+
+/// The phase whose time a table's figures use.
+pub fn phase_of(table: &str) -> &'static str {
+    use crate::rows::Table;
+    let name = table.trim_start_matches("shop.");
+    let by_phase = [
+        (crate::phase::Phase::Tenants, crate::rows::tenants::TABLES),
+        (crate::phase::Phase::Categories, crate::rows::tenants::CATEGORY_TABLES),
+        (crate::phase::Phase::Users, crate::rows::users::TABLES),
+        (crate::phase::Phase::Catalog, crate::rows::catalog::TABLES),
+        (crate::phase::Phase::Orders, crate::rows::orders::TABLES),
+        (crate::phase::Phase::Events, crate::rows::events::EVENT_TABLES),
+        (crate::phase::Phase::PageViews, crate::rows::events::PAGE_VIEW_TABLES),
+    ];
+    for (phase, tables) in by_phase {
+        if tables.iter().any(|t: &Table| t.name() == name) && table.starts_with("shop.") {
+            return phase.name();
+        }
+    }
+    match table {
+        "clickhouse.events" => "clickhouse.events",
+        "clickhouse.page_views" => "clickhouse.page_views",
+        "clickhouse.order_facts" => "clickhouse.order_facts",
+        "s3.product_images" => "images",
+        "search.products" => "search",
+        _ => "",
+    }
+}
+
+/// Peak resident set size of this process, from /proc (0 where there is none).
+pub fn peak_memory() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+impl Summary {
+    pub fn new(
+        config: &SeedConfig,
+        plan: &Plan,
+        tables: Vec<TableFigures>,
+        phases: BTreeMap<String, f64>,
+        seconds: f64,
+        jobs: usize,
+    ) -> Self {
+        let rows = tables.iter().filter(|t| !t.table.starts_with("s3.")).map(|t| t.rows).sum();
+        let bytes = tables.iter().map(|t| t.bytes).sum();
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            shopbench_version: env!("CARGO_PKG_VERSION").to_string(),
+            scale: config.profile.name.clone(),
+            factor: config.profile.factor,
+            seed: config.seed,
+            as_of: chrono::DateTime::from_timestamp_micros(config.as_of_us)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_default(),
+            jobs,
+            seconds,
+            rows,
+            bytes,
+            rows_per_second: if seconds > 0.0 { rows as f64 / seconds } else { 0.0 },
+            peak_memory_bytes: peak_memory(),
+            planned_rows: plan.total_rows(),
+            phases,
+            tables,
+        }
+    }
+}

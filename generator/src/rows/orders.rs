@@ -1,0 +1,190 @@
+//! Orders with their lines, status history, payments, idempotency keys and ledger rows; one
+//! chunk is a range of global order indexes (customer-major: a customer's orders are adjacent).
+
+use super::{token, Batch, Table};
+use crate::lifecycle::{Order, Status};
+use crate::model::{uuid7, Model, Tenant, DAY_US};
+use crate::rng::{key, Stream};
+use crate::rows::users::nonce;
+
+pub const TABLES: &[Table] = &[
+    Table::Orders,
+    Table::OrderItems,
+    Table::OrderStatusHistory,
+    Table::Payments,
+    Table::PaymentIdempotencyKeys,
+    Table::PaymentTransactions,
+];
+
+/// Idempotency keys are kept for this long after their payment (then purged by the application).
+pub const IDEMPOTENCY_WINDOW_US: i64 = DAY_US;
+
+/// Calls `f` for every order in `range` with its customer and tenant.
+pub fn for_each_order(m: &Model, range: std::ops::Range<u64>, mut f: impl FnMut(&Order, &Tenant)) {
+    if range.is_empty() {
+        return;
+    }
+    let mut u = m.user_of_order(range.start);
+    let mut t = m.tenant_of_user(u);
+    for o in range {
+        while !m.user_orders(u).contains(&o) {
+            u += 1;
+            if u >= t.user_start + t.users {
+                t = m.tenant_of_user(u);
+            }
+        }
+        f(&m.order(o, u, t), t);
+    }
+}
+
+pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
+    let mut name = String::new();
+    let mut sku = String::new();
+    let mut tok = String::new();
+    let mut tok2 = String::new();
+    let as_of = m.config.as_of_us;
+    for_each_order(m, range, |o, t| {
+        let user_id = m.user_id(o.user);
+        let h = key(m.seed(), Stream::Order, o.index);
+        let dk = m.data_key(o.user);
+        let ah = key(m.seed(), Stream::Address, o.user * 4);
+        let address = format!(
+            "{}\n{}, {} {}",
+            m.pools.streets[(ah % 2048) as usize],
+            m.pools.cities[(ah / 2048 % 2048) as usize],
+            m.pools.states[(ah / 4096 % 2048) as usize],
+            m.pools.zips[(ah / 8192 % 2048) as usize]
+        );
+        let shipping = dk.encrypt_with_nonce(nonce(7, o.index * 2), address.as_bytes(), b"orders.shipping_address");
+        let billing = dk.encrypt_with_nonce(nonce(7, o.index * 2 + 1), address.as_bytes(), b"orders.billing_address");
+        batch
+            .buffer(Table::Orders)
+            .row(17)
+            .uuid(t.id)
+            .uuid(o.id)
+            .ts_us(o.created_us)
+            .uuid(user_id)
+            .text(o.status.as_str())
+            .numeric4(o.subtotal)
+            .numeric4(o.tax)
+            .numeric4(o.shipping)
+            .numeric4(o.discount)
+            .numeric4(o.total)
+            .text(t.currency)
+            .bytea(&shipping)
+            .bytea(&billing)
+            .opt_text((h % 40 == 0).then_some("Please leave at the front door."))
+            .ts_us(o.updated_us())
+            .opt_ts_us(o.shipped_us)
+            .opt_ts_us(o.delivered_us);
+        for (i, item) in o.items.iter().enumerate() {
+            crate::rows::catalog::product_name(m, t, item.product, &mut name);
+            crate::rows::catalog::sku(item.product - t.product_start, &mut sku);
+            sku.push_str(&format!("-{}", item.variant));
+            batch
+                .buffer(Table::OrderItems)
+                .row(12)
+                .uuid(t.id)
+                .uuid(uuid7(o.created_us / 1000, h ^ (100 + i as u64)))
+                .uuid(o.id)
+                .ts_us(o.created_us)
+                .uuid(m.product_id(item.product))
+                .uuid(m.variant_id(t, item.product, item.variant))
+                .text(&sku)
+                .text(&name)
+                .i32(item.quantity)
+                .numeric4(item.unit_price)
+                .numeric4(item.unit_price * item.quantity as i64)
+                .ts_us(o.created_us);
+        }
+        for (i, (status, at)) in o.history.iter().enumerate() {
+            let by_customer = matches!(status, Status::Pending);
+            batch
+                .buffer(Table::OrderStatusHistory)
+                .row(8)
+                .uuid(t.id)
+                .uuid(uuid7(at / 1000, h ^ (200 + i as u64)))
+                .uuid(o.id)
+                .ts_us(o.created_us)
+                .text(status.as_str())
+                .opt_text(match status {
+                    Status::Cancelled => Some("cancelled before fulfilment"),
+                    Status::Refunded => Some("returned by the customer"),
+                    _ => None,
+                })
+                .opt_uuid(by_customer.then_some(user_id))
+                .ts_us(*at);
+        }
+        for (j, p) in o.payments.iter().enumerate() {
+            let ph = h ^ (300 + j as u64);
+            let pid = uuid7(p.created_us / 1000, ph);
+            token("pi_", ph, &mut tok);
+            token("idem_", ph ^ 1, &mut tok2);
+            let card = matches!(p.method, "credit_card" | "debit_card");
+            let b = batch.buffer(Table::Payments);
+            b.row(19)
+                .uuid(t.id)
+                .uuid(pid)
+                .uuid(o.id)
+                .ts_us(o.created_us)
+                .text(p.method)
+                .text(p.provider)
+                .text(&tok)
+                .text(&tok2)
+                .numeric4(o.total)
+                .text(t.currency)
+                .text(p.status);
+            if card {
+                let mut gt = String::new();
+                token("tok_", ph ^ 2, &mut gt);
+                let brands = ["visa", "mastercard", "amex", "discover"];
+                b.text(&gt)
+                    .text(brands[(ph % 4) as usize])
+                    .text(&format!("{:04}", ph / 4 % 10_000))
+                    .i16(1 + (ph / 40_000 % 12) as i16)
+                    .i16(2026 + (ph / 480_000 % 6) as i16);
+            } else {
+                b.null().null().null().null().null();
+            }
+            b.jsonb(if p.declined {
+                r#"{"code": "card_declined", "decline_code": "insufficient_funds"}"#
+            } else {
+                r#"{"code": "approved"}"#
+            })
+            .ts_us(p.created_us)
+            .ts_us(p.updated_us);
+            if as_of - p.created_us < IDEMPOTENCY_WINDOW_US {
+                batch
+                    .buffer(Table::PaymentIdempotencyKeys)
+                    .row(5)
+                    .uuid(t.id)
+                    .text(&tok2)
+                    .uuid(pid)
+                    .ts_us(o.created_us)
+                    .ts_us(p.created_us);
+            }
+            for (k, l) in p.ledger.iter().enumerate() {
+                let lh = ph ^ (0x10000 + k as u64);
+                token("txn_", lh, &mut tok);
+                batch
+                    .buffer(Table::PaymentTransactions)
+                    .row(11)
+                    .uuid(t.id)
+                    .uuid(uuid7(l.at_us / 1000, lh))
+                    .uuid(pid)
+                    .ts_us(o.created_us)
+                    .text(l.kind)
+                    .numeric4(l.amount)
+                    .text(t.currency)
+                    .text(l.status)
+                    .text(&tok)
+                    .jsonb(match l.status {
+                        "failed" => r#"{"code": "card_declined"}"#,
+                        "pending" => r#"{"code": "requested"}"#,
+                        _ => r#"{"code": "approved"}"#,
+                    })
+                    .ts_us(l.at_us);
+            }
+        }
+    });
+}

@@ -1,0 +1,241 @@
+//! `shopbench verify`: the loaded data against the model. Counts match the plan (recomputed
+//! exactly from the recorded configuration); no foreign key has an orphan; order and payment
+//! invariants hold; and the distributions (tenant skew, items per order, statuses, declines,
+//! product popularity) match the model's parameters within sampling tolerance.
+
+use sqlx::{PgPool, Row};
+
+use crate::distribution::{mean, ITEMS_PER_ORDER};
+use crate::error::{db, Result};
+use crate::lifecycle;
+use crate::load::clickhouse::Target;
+use crate::model::Model;
+use crate::plan::Plan;
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    fn add(&mut self, name: impl Into<String>, ok: bool, detail: impl Into<String>) {
+        self.checks.push(Check {
+            name: name.into(),
+            ok,
+            detail: detail.into(),
+        });
+    }
+
+    pub fn failures(&self) -> usize {
+        self.checks.iter().filter(|c| !c.ok).count()
+    }
+}
+
+async fn scalar_i64(pool: &PgPool, sql: &str) -> Result<i64> {
+    sqlx::query_scalar::<_, i64>(sql)
+        .fetch_one(pool)
+        .await
+        .map_err(db(format!("verify: {}", sql.chars().take(80).collect::<String>())))
+}
+
+async fn scalar_f64(pool: &PgPool, sql: &str) -> Result<f64> {
+    sqlx::query_scalar::<_, Option<f64>>(sql)
+        .fetch_one(pool)
+        .await
+        .map(|v| v.unwrap_or(0.0))
+        .map_err(db(format!("verify: {}", sql.chars().take(80).collect::<String>())))
+}
+
+/// A share `observed` of `n` trials against `expected`: within 5 standard errors plus 0.5 points.
+fn share_ok(observed: f64, expected: f64, n: f64) -> bool {
+    let se = (expected * (1.0 - expected) / n.max(1.0)).sqrt();
+    (observed - expected).abs() <= 5.0 * se + 0.005
+}
+
+pub async fn verify(m: &Model, plan: &Plan, pool: &PgPool, clickhouse: Option<&Target>) -> Result<Report> {
+    let mut r = Report::default();
+
+    let deferred = scalar_i64(pool, "SELECT count(*) FROM shopbench_meta.deferred_objects").await?;
+    r.add("indexes and foreign keys rebuilt", deferred == 0, format!("{deferred} still deferred"));
+
+    // Counts.
+    for (table, expected) in &plan.rows {
+        let actual = if let Some(ch_table) = table.strip_prefix("clickhouse.") {
+            match clickhouse {
+                Some(t) => crate::load::clickhouse::count(t, ch_table).await?,
+                None => continue,
+            }
+        } else {
+            crate::load::postgres::count(pool, table).await?
+        };
+        r.add(format!("rows {table}"), actual == *expected, format!("{actual} of {expected} planned"));
+    }
+
+    // Orphans, for every foreign key of the shop schema.
+    let fks = sqlx::query(
+        "SELECT con.conname, format('%I.%I', n.nspname, c.relname) AS child, \
+                format('%I.%I', pn.nspname, p.relname) AS parent, \
+                (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, i) \
+                   JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS child_cols, \
+                (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.confkey) WITH ORDINALITY k(attnum, i) \
+                   JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS parent_cols \
+           FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           JOIN pg_class p ON p.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+          WHERE con.contype = 'f' AND n.nspname = 'shop' AND con.conparentid = 0 AND NOT c.relispartition \
+          ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db("verify: listing foreign keys"))?;
+    let mut orphan_total = 0;
+    for fk in &fks {
+        let name: String = fk.get("conname");
+        let child: String = fk.get("child");
+        let parent: String = fk.get("parent");
+        let cc: Vec<String> = fk.get("child_cols");
+        let pc: Vec<String> = fk.get("parent_cols");
+        let not_null = cc.iter().map(|c| format!("c.{c} IS NOT NULL")).collect::<Vec<_>>().join(" AND ");
+        let join = cc.iter().zip(&pc).map(|(c, p)| format!("p.{p} = c.{c}")).collect::<Vec<_>>().join(" AND ");
+        let sql = format!("SELECT count(*) FROM {child} c WHERE {not_null} AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE {join})");
+        let n = scalar_i64(pool, &sql).await?;
+        orphan_total += n;
+        if n > 0 {
+            r.add(format!("orphans {name}"), false, format!("{n} rows of {child} without their {parent}"));
+        }
+    }
+    r.add("orphans", orphan_total == 0, format!("{} foreign keys, {orphan_total} orphans", fks.len()));
+
+    // Invariants.
+    let invariants: [(&str, &str); 6] = [
+        ("order subtotal = sum of its lines",
+         "SELECT count(*) FROM shop.orders o LEFT JOIN (SELECT tenant_id, order_id, order_created_at, sum(total_price) AS s \
+            FROM shop.order_items GROUP BY 1, 2, 3) i ON (i.tenant_id, i.order_id, i.order_created_at) = (o.tenant_id, o.id, o.created_at) \
+          WHERE i.s IS DISTINCT FROM o.subtotal"),
+        ("captured payments: captures = amount",
+         "SELECT count(*) FROM shop.payments p LEFT JOIN (SELECT tenant_id, payment_id, sum(amount) AS s FROM shop.payment_transactions \
+            WHERE transaction_type = 'capture' AND status = 'succeeded' GROUP BY 1, 2) t ON (t.tenant_id, t.payment_id) = (p.tenant_id, p.id) \
+          WHERE p.status IN ('captured', 'refunded', 'partially_refunded', 'charged_back') AND t.s IS DISTINCT FROM p.amount"),
+        ("refunds never exceed captures",
+         "SELECT count(*) FROM (SELECT tenant_id, payment_id, \
+            sum(amount) FILTER (WHERE transaction_type = 'refund' AND status = 'succeeded') AS refunded, \
+            coalesce(sum(amount) FILTER (WHERE transaction_type = 'capture' AND status = 'succeeded'), 0) AS captured \
+            FROM shop.payment_transactions GROUP BY 1, 2) x WHERE refunded > captured"),
+        ("refunded payments: refunds = amount",
+         "SELECT count(*) FROM shop.payments p LEFT JOIN (SELECT tenant_id, payment_id, sum(amount) AS s FROM shop.payment_transactions \
+            WHERE transaction_type = 'refund' AND status = 'succeeded' GROUP BY 1, 2) t ON (t.tenant_id, t.payment_id) = (p.tenant_id, p.id) \
+          WHERE p.status = 'refunded' AND t.s IS DISTINCT FROM p.amount"),
+        ("latest status history = order status",
+         "SELECT count(*) FROM shop.orders o LEFT JOIN LATERAL (SELECT h.status FROM shop.order_status_history h \
+            WHERE (h.tenant_id, h.order_id, h.order_created_at) = (o.tenant_id, o.id, o.created_at) ORDER BY h.created_at DESC LIMIT 1) h ON true \
+          WHERE h.status IS DISTINCT FROM o.status"),
+        ("shipped and delivered orders have a captured payment",
+         "SELECT count(*) FROM shop.orders o WHERE o.status IN ('shipped', 'delivered') AND NOT EXISTS (SELECT 1 FROM shop.payments p \
+            WHERE (p.tenant_id, p.order_id, p.order_created_at) = (o.tenant_id, o.id, o.created_at) \
+              AND p.status IN ('captured', 'partially_refunded', 'charged_back'))"),
+    ];
+    for (name, sql) in invariants {
+        let n = scalar_i64(pool, sql).await?;
+        r.add(name, n == 0, format!("{n} violations"));
+    }
+
+    // Distributions against the model's parameters.
+    let orders = scalar_i64(pool, "SELECT count(*) FROM shop.orders").await?.max(1) as f64;
+    let top_n = (m.tenants.len() as f64 / 10.0).ceil() as usize;
+    let expected_top: f64 = m.tenants.iter().take(top_n).map(|t| t.users).sum::<u64>() as f64 / m.profile().users as f64;
+    let top_ids: Vec<uuid::Uuid> = m.tenants.iter().take(top_n).map(|t| t.id).collect();
+    let top_users: i64 = sqlx::query_scalar("SELECT count(*) FROM shop.users WHERE tenant_id = ANY($1)")
+        .bind(&top_ids)
+        .fetch_one(pool)
+        .await
+        .map_err(db("verify: tenant share"))?;
+    let top_share = top_users as f64 / m.profile().users as f64;
+    r.add(
+        format!("top 10% of tenants ({top_n}) hold their share of customers"),
+        (top_share - expected_top).abs() < 1e-9,
+        format!("{:.1}% (model {:.1}%)", 100.0 * top_share, 100.0 * expected_top),
+    );
+    let top_orders: i64 = sqlx::query_scalar("SELECT count(*) FROM shop.orders WHERE tenant_id = ANY($1)")
+        .bind(&top_ids)
+        .fetch_one(pool)
+        .await
+        .map_err(db("verify: tenant order share"))?;
+    let order_share = top_orders as f64 / orders;
+    r.add(
+        "top 10% of tenants place most orders",
+        order_share > 0.3,
+        format!("{:.1}% of orders", 100.0 * order_share),
+    );
+
+    let items = scalar_f64(pool, "SELECT avg(n)::float8 FROM (SELECT count(*) AS n FROM shop.order_items GROUP BY tenant_id, order_id) x").await?;
+    let expected_items = mean(&ITEMS_PER_ORDER);
+    let sd = 1.3;
+    r.add(
+        "items per order",
+        (items - expected_items).abs() <= 5.0 * sd / orders.sqrt() + 0.05,
+        format!("{items:.2} (model {expected_items:.2})"),
+    );
+
+    let payments = scalar_i64(pool, "SELECT count(*) FROM shop.payments").await?.max(1) as f64;
+    let first_attempts_declined = scalar_f64(pool,
+        "SELECT (count(*) FILTER (WHERE status = 'failed'))::float8 / greatest(count(*), 1) FROM \
+           (SELECT DISTINCT ON (tenant_id, order_id) status FROM shop.payments ORDER BY tenant_id, order_id, created_at) first").await?;
+    r.add(
+        "first payment attempts declined",
+        share_ok(first_attempts_declined, lifecycle::DECLINE_RATE, payments),
+        format!("{:.1}% (model {:.1}%)", 100.0 * first_attempts_declined, 100.0 * lifecycle::DECLINE_RATE),
+    );
+
+    let old = format!(
+        "created_at < to_timestamp({})",
+        (m.config.as_of_us - 90 * crate::model::DAY_US) / 1_000_000
+    );
+    let old_orders = scalar_i64(pool, &format!("SELECT count(*) FROM shop.orders WHERE {old}")).await?.max(1) as f64;
+    let cancelled = scalar_f64(pool, &format!("SELECT (count(*) FILTER (WHERE status = 'cancelled'))::float8 / greatest(count(*), 1) FROM shop.orders WHERE {old}")).await?;
+    let expected_cancel = lifecycle::CANCEL_RATE * (1.0 - lifecycle::DECLINE_RATE)
+        + lifecycle::DECLINE_RATE * 0.3 * 0.3;
+    r.add(
+        "orders older than 90 days cancelled",
+        share_ok(cancelled, expected_cancel, old_orders),
+        format!("{:.2}% (model {:.2}%)", 100.0 * cancelled, 100.0 * expected_cancel),
+    );
+    let refunded = scalar_f64(pool, &format!("SELECT (count(*) FILTER (WHERE status = 'refunded'))::float8 / greatest(count(*), 1) FROM shop.orders WHERE {old}")).await?;
+    let expected_refund = lifecycle::REFUND_RATE * (1.0 - expected_cancel);
+    r.add(
+        "orders older than 90 days refunded",
+        share_ok(refunded, expected_refund, old_orders),
+        format!("{:.2}% (model {:.2}%)", 100.0 * refunded, 100.0 * expected_refund),
+    );
+    let recent_pending = scalar_i64(pool, &format!("SELECT count(*) FROM shop.orders WHERE {old} AND status IN ('pending', 'paid', 'processing')")).await?;
+    r.add("old orders are not left pending", recent_pending == 0, format!("{recent_pending} old orders pending, paid or processing"));
+
+    // Product popularity in the largest tenant: the Zipf top 1% of ranks.
+    let t = &m.tenants[0];
+    let k = (t.products / 100).max(1);
+    let h = |n: u64| (1..=n).map(|i| 1.0 / i as f64).sum::<f64>();
+    let expected_top_products = h(k) / h(t.products);
+    let top_products: Vec<uuid::Uuid> = (0..k).map(|r| m.product_id(m.product_by_rank(t, r))).collect();
+    let row = sqlx::query(
+        "SELECT count(*) FILTER (WHERE product_id = ANY($2)) AS top, count(*) AS all_items FROM shop.order_items WHERE tenant_id = $1",
+    )
+    .bind(t.id)
+    .bind(&top_products)
+    .fetch_one(pool)
+    .await
+    .map_err(db("verify: product popularity"))?;
+    let (top, all): (i64, i64) = (row.get("top"), row.get("all_items"));
+    let observed = top as f64 / all.max(1) as f64;
+    // Distinct products per order make the top ranks slightly less frequent than independent draws.
+    r.add(
+        format!("top 1% of products ({k}) in the largest tenant"),
+        observed <= expected_top_products + 0.02 && observed >= expected_top_products * 0.7 - 0.02,
+        format!("{:.1}% of its order lines (Zipf model {:.1}%)", 100.0 * observed, 100.0 * expected_top_products),
+    );
+    Ok(r)
+}

@@ -1,0 +1,240 @@
+//! `seed`: plan, check the disk, load (or resume), summarise.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Scale, SeedArgs};
+use crate::Outcome;
+use generator::error::{human_bytes, Error as SeedError};
+use generator::load::{self, images, postgres as pgload, progress::Mode};
+use generator::{Model, Plan, Profile, SeedConfig};
+use platform::services;
+use platform::Settings;
+
+fn profile(args: &SeedArgs) -> Profile {
+    match args.scale_factor {
+        Some(f) => Profile::with_factor(f),
+        None => Profile::of(match args.scale {
+            Scale::Tiny => generator::Scale::Tiny,
+            Scale::Small => generator::Scale::Small,
+            Scale::Medium => generator::Scale::Medium,
+            Scale::Large => generator::Scale::Large,
+            Scale::Full => generator::Scale::Full,
+        }),
+    }
+}
+
+fn as_of_us(args: &SeedArgs) -> i64 {
+    let day = args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    day.and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp_micros()
+}
+
+/// The object store for the sample images, when one is configured or can be managed here.
+async fn store(settings: &Settings) -> Option<images::Store> {
+    if settings.s3.url.is_none()
+        && platform::services::process::find_binary("weed", &[]).is_none()
+    {
+        return None;
+    }
+    let (endpoint, credentials) = services::s3(settings).await.ok()?;
+    Some(images::Store {
+        endpoint: endpoint.expose().clone(),
+        bucket: settings.s3_bucket.clone(),
+        credentials,
+    })
+}
+
+pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
+    let jobs = args
+        .jobs
+        .map(|j| j as usize)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let mode = if args.json {
+        Mode::Json
+    } else if args.quiet {
+        Mode::Quiet
+    } else {
+        Mode::Bars
+    };
+    let store = if args.dry_run { None } else { store(settings).await };
+    let image_base = store
+        .as_ref()
+        .map(images::base_url)
+        .unwrap_or_else(|| "s3://shopbench-images".to_string());
+    let wanted = SeedConfig {
+        profile: profile(&args),
+        seed: args.seed,
+        as_of_us: as_of_us(&args),
+        images: args.images,
+        image_base,
+    };
+
+    if args.dry_run {
+        let model = Model::new(wanted.clone());
+        let plan = tokio::task::spawn_blocking(move || generator::plan::compute(&model, false)).await?;
+        print_plan(&wanted, &plan);
+        let target = services::postgres(settings).await.ok();
+        check_disk(settings, target.as_ref(), &plan).await?;
+        return Ok(Outcome::Ok);
+    }
+
+    let target = services::postgres(settings).await?;
+    let pool = pgload::connect(&target.loader, jobs as u32 + 2).await?;
+    let existing = pgload::existing_run(&pool).await?;
+    let (config, plan, fresh) = match (existing, args.resume) {
+        (Some(run), false) => {
+            return Err(SeedError::AlreadySeeded(format!(
+                "{} scale, seed {}{}",
+                run.config.profile.name,
+                run.config.seed,
+                if run.finished { ", complete" } else { ", interrupted" }
+            ))
+            .into())
+        }
+        (None, true) => return Err(SeedError::NoSeed.into()),
+        (Some(run), true) => {
+            if run.finished {
+                println!("the seed in this database is complete ({} scale, seed {}); nothing to resume", run.config.profile.name, run.config.seed);
+                return Ok(Outcome::Ok);
+            }
+            println!(
+                "resuming the {} seed (seed {}) recorded in this database; its settings apply, not this command's",
+                run.config.profile.name, run.config.seed
+            );
+            (run.config, run.plan, false)
+        }
+        (None, false) => {
+            let model = Model::new(wanted.clone());
+            let plan = tokio::task::spawn_blocking(move || generator::plan::compute(&model, true)).await?;
+            (wanted, plan, true)
+        }
+    };
+    if fresh {
+        check_disk(settings, Some(&target), &plan).await?;
+        pgload::begin_run(&pool, &config, &plan).await?;
+    }
+    if mode != Mode::Json {
+        println!(
+            "seeding {} scale (seed {}, {} tenants, {} planned rows, about {} on disk) with {jobs} jobs into {}",
+            config.profile.name,
+            config.seed,
+            config.profile.tenants,
+            plan.total_rows(),
+            human_bytes(plan.total_bytes()),
+            target.loader
+        );
+    }
+    let clickhouse = if services::clickhouse_available(settings) {
+        let url = services::clickhouse_url(settings).await?;
+        platform::schema::clickhouse::apply(&url, &settings.clickhouse_database).await?;
+        Some(load::clickhouse::Target {
+            client: platform::schema::clickhouse::client(&url, Some(&settings.clickhouse_database)),
+            database: settings.clickhouse_database.clone(),
+        })
+    } else {
+        println!("clickhouse: not installed and CLICKHOUSE_URL not set; the analytics tables are skipped");
+        None
+    };
+    let targets = load::Targets {
+        clickhouse,
+        store,
+        search: settings.search.url.clone(),
+    };
+    let model = Arc::new(tokio::task::spawn_blocking(move || Model::new(config)).await?);
+    let summary = load::run(model, &plan, &pool, &targets, &load::Options { jobs, progress: mode })
+        .await
+        .context("seed (run `shopbench seed --resume` to finish it)")?;
+    let json = serde_json::to_value(&summary)?;
+    pgload::finish_run(&pool, &json).await?;
+    std::fs::create_dir_all(&settings.workdir)
+        .with_context(|| format!("creating {}", settings.workdir.display()))?;
+    let path = settings.workdir.join("seed-summary.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    if mode == Mode::Json {
+        println!("{}", serde_json::json!({"event": "summary", "summary": json, "path": path}));
+    } else {
+        print_summary(&summary);
+        println!("summary: {}", path.display());
+    }
+    Ok(Outcome::Ok)
+}
+
+fn print_plan(config: &SeedConfig, plan: &Plan) {
+    println!(
+        "plan: {} scale (factor {}), seed {}, {} tenants{}",
+        config.profile.name,
+        config.profile.factor,
+        config.seed,
+        config.profile.tenants,
+        if plan.exact { "" } else { " (order tables estimated from a sample of chunks)" }
+    );
+    println!("{:<34} {:>16} {:>12}", "table", "rows", "disk");
+    for (table, rows) in &plan.rows {
+        println!("{table:<34} {rows:>16} {:>12}", human_bytes(plan.bytes[table]));
+    }
+    println!("{:<34} {:>16} {:>12}", "total", plan.total_rows(), human_bytes(plan.total_bytes()));
+}
+
+fn print_summary(s: &load::summary::Summary) {
+    println!("{:<34} {:>14} {:>12} {:>9} {:>12}", "table", "rows", "COPY bytes", "seconds", "rows/s");
+    for t in &s.tables {
+        println!(
+            "{:<34} {:>14} {:>12} {:>9.1} {:>12.0}",
+            t.table,
+            t.rows,
+            human_bytes(t.bytes),
+            t.seconds,
+            t.rows_per_second
+        );
+    }
+    println!(
+        "loaded {} rows in {:.1} s ({:.0} rows/s, {} jobs, peak memory {})",
+        s.rows,
+        s.seconds,
+        s.rows_per_second,
+        s.jobs,
+        human_bytes(s.peak_memory_bytes)
+    );
+}
+
+/// Refuses (exit 3) when the filesystem of a local PostgreSQL cannot hold the plan.
+async fn check_disk(settings: &Settings, target: Option<&services::PostgresTarget>, plan: &Plan) -> Result<()> {
+    let needed = plan.total_bytes();
+    let dir = match target {
+        Some(t) if t.managed => Some(settings.workdir.clone()),
+        Some(t) => data_directory(t).await,
+        None => Some(settings.workdir.clone()),
+    };
+    let Some(dir) = dir.filter(|d| d.exists()).or_else(|| Some(std::path::PathBuf::from("."))) else {
+        return Ok(());
+    };
+    match services::process::free_disk(&dir) {
+        Some(free) if free < needed => Err(SeedError::DiskTooSmall {
+            path: dir.display().to_string(),
+            free: human_bytes(free),
+            needed: human_bytes(needed),
+        }
+        .into()),
+        Some(free) => {
+            println!("disk: {} free at {}, about {} needed", human_bytes(free), dir.display(), human_bytes(needed));
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// The data directory of a PostgreSQL on this machine (None when remote or not readable).
+async fn data_directory(target: &services::PostgresTarget) -> Option<std::path::PathBuf> {
+    let host = target.admin.expose().host_str()?.to_string();
+    if !matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]") {
+        return None;
+    }
+    let pool = pgload::connect(&target.admin, 1).await.ok()?;
+    let dir: String = sqlx::query_scalar("SHOW data_directory").fetch_one(&pool).await.ok()?;
+    Some(std::path::PathBuf::from(dir))
+}
