@@ -12,3 +12,4 @@ mod isolation;
 mod operations;
 mod partitions;
 mod schema_check;
+mod seed;

@@ -45,7 +45,8 @@ impl CopyBuffer {
 
     #[inline]
     fn field(&mut self, bytes: &[u8]) -> &mut Self {
-        self.buf.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+        self.buf
+            .extend_from_slice(&(bytes.len() as i32).to_be_bytes());
         self.buf.extend_from_slice(bytes);
         self
     }

@@ -7,7 +7,10 @@ use rand::Rng;
 /// exactly to `total` (largest remainder). Requires `total >= n * min`.
 pub fn allocate(total: u64, weights: &[f64], min: u64) -> Vec<u64> {
     let n = weights.len() as u64;
-    assert!(n > 0 && total >= n * min, "cannot give {n} parts at least {min} of {total}");
+    assert!(
+        n > 0 && total >= n * min,
+        "cannot give {n} parts at least {min} of {total}"
+    );
     let spare = (total - n * min) as f64;
     let sum: f64 = weights.iter().sum();
     let mut parts: Vec<u64> = Vec::with_capacity(weights.len());

@@ -257,8 +257,18 @@ impl Model {
                 if cancel {
                     if cancelled_at < as_of {
                         history.push((Status::Cancelled, cancelled_at));
-                        p.ledger.push(LedgerRow { kind: "void", status: "pending", amount: total, at_us: cancelled_at });
-                        p.ledger.push(LedgerRow { kind: "void", status: "succeeded", amount: total, at_us: cancelled_at + 1_000_000 });
+                        p.ledger.push(LedgerRow {
+                            kind: "void",
+                            status: "pending",
+                            amount: total,
+                            at_us: cancelled_at,
+                        });
+                        p.ledger.push(LedgerRow {
+                            kind: "void",
+                            status: "succeeded",
+                            amount: total,
+                            at_us: cancelled_at + 1_000_000,
+                        });
                         p.status = "voided";
                         p.updated_us = cancelled_at + 1_000_000;
                     }
@@ -276,8 +286,18 @@ impl Model {
                         };
                         let mut at = shipped_at;
                         for part in parts {
-                            p.ledger.push(LedgerRow { kind: "capture", status: "pending", amount: part, at_us: at });
-                            p.ledger.push(LedgerRow { kind: "capture", status: "succeeded", amount: part, at_us: at + 2_000_000 });
+                            p.ledger.push(LedgerRow {
+                                kind: "capture",
+                                status: "pending",
+                                amount: part,
+                                at_us: at,
+                            });
+                            p.ledger.push(LedgerRow {
+                                kind: "capture",
+                                status: "succeeded",
+                                amount: part,
+                                at_us: at + 2_000_000,
+                            });
                             at += HOUR_US;
                         }
                         p.status = "captured";
@@ -287,18 +307,47 @@ impl Model {
                             delivered_us = Some(delivered_at);
                             if after_delivery < REFUND_RATE && refunded_at < as_of {
                                 history.push((Status::Refunded, refunded_at));
-                                p.ledger.push(LedgerRow { kind: "refund", status: "pending", amount: total, at_us: refunded_at });
-                                p.ledger.push(LedgerRow { kind: "refund", status: "succeeded", amount: total, at_us: refunded_at + 3_000_000 });
+                                p.ledger.push(LedgerRow {
+                                    kind: "refund",
+                                    status: "pending",
+                                    amount: total,
+                                    at_us: refunded_at,
+                                });
+                                p.ledger.push(LedgerRow {
+                                    kind: "refund",
+                                    status: "succeeded",
+                                    amount: total,
+                                    at_us: refunded_at + 3_000_000,
+                                });
                                 p.status = "refunded";
                                 p.updated_us = refunded_at + 3_000_000;
-                            } else if after_delivery < REFUND_RATE + PARTIAL_REFUND_RATE && refunded_at < as_of {
+                            } else if after_delivery < REFUND_RATE + PARTIAL_REFUND_RATE
+                                && refunded_at < as_of
+                            {
                                 let line = items[0].unit_price.min(total / 2 / 100 * 100);
-                                p.ledger.push(LedgerRow { kind: "refund", status: "pending", amount: line, at_us: refunded_at });
-                                p.ledger.push(LedgerRow { kind: "refund", status: "succeeded", amount: line, at_us: refunded_at + 3_000_000 });
+                                p.ledger.push(LedgerRow {
+                                    kind: "refund",
+                                    status: "pending",
+                                    amount: line,
+                                    at_us: refunded_at,
+                                });
+                                p.ledger.push(LedgerRow {
+                                    kind: "refund",
+                                    status: "succeeded",
+                                    amount: line,
+                                    at_us: refunded_at + 3_000_000,
+                                });
                                 p.status = "partially_refunded";
                                 p.updated_us = refunded_at + 3_000_000;
-                            } else if after_delivery > 1.0 - CHARGEBACK_RATE && charged_back_at < as_of {
-                                p.ledger.push(LedgerRow { kind: "chargeback", status: "succeeded", amount: total, at_us: charged_back_at });
+                            } else if after_delivery > 1.0 - CHARGEBACK_RATE
+                                && charged_back_at < as_of
+                            {
+                                p.ledger.push(LedgerRow {
+                                    kind: "chargeback",
+                                    status: "succeeded",
+                                    amount: total,
+                                    at_us: charged_back_at,
+                                });
                                 p.status = "charged_back";
                                 p.updated_us = charged_back_at;
                             }
@@ -353,23 +402,39 @@ mod tests {
             assert_eq!(order.id, m.order(o, u, t).id);
             assert!(order.created_us >= m.user_created_us(u));
             assert!(order.created_us < m.config.as_of_us);
-            assert_eq!(order.total, order.subtotal + order.tax + order.shipping - order.discount);
+            assert_eq!(
+                order.total,
+                order.subtotal + order.tax + order.shipping - order.discount
+            );
             assert!(order.history.windows(2).all(|w| w[0].1 <= w[1].1));
             for p in &order.payments {
                 let sum = |kind: &str| -> i64 {
-                    p.ledger.iter().filter(|l| l.kind == kind && l.status == "succeeded").map(|l| l.amount).sum()
+                    p.ledger
+                        .iter()
+                        .filter(|l| l.kind == kind && l.status == "succeeded")
+                        .map(|l| l.amount)
+                        .sum()
                 };
-                if matches!(p.status, "captured" | "refunded" | "partially_refunded" | "charged_back") {
+                if matches!(
+                    p.status,
+                    "captured" | "refunded" | "partially_refunded" | "charged_back"
+                ) {
                     assert_eq!(sum("capture"), order.total);
                 }
                 assert!(sum("refund") <= sum("capture"));
-                assert!(p.ledger.iter().all(|l| l.at_us >= order.created_us && l.at_us < m.config.as_of_us));
+                assert!(p
+                    .ledger
+                    .iter()
+                    .all(|l| l.at_us >= order.created_us && l.at_us < m.config.as_of_us));
             }
             ledger += order.ledger_rows();
             delivered += (order.status == Status::Delivered) as u64;
         }
         let per_order = ledger as f64 / n as f64;
-        assert!((4.0..6.0).contains(&per_order), "{per_order} ledger rows per order");
+        assert!(
+            (4.0..6.0).contains(&per_order),
+            "{per_order} ledger rows per order"
+        );
         assert!(delivered as f64 > 0.7 * n as f64);
     }
 }

@@ -186,7 +186,8 @@ impl Model {
         let secret = |purpose: u64| {
             let mut out = [0u8; 32];
             for (i, chunk) in out.chunks_mut(8).enumerate() {
-                chunk.copy_from_slice(&key(seed, Stream::Key, purpose * 4 + i as u64).to_be_bytes());
+                chunk
+                    .copy_from_slice(&key(seed, Stream::Key, purpose * 4 + i as u64).to_be_bytes());
             }
             out
         };
@@ -339,9 +340,14 @@ impl Model {
     pub fn variant_price(&self, t: &Tenant, p: u64, v: u64) -> i64 {
         let dept = &DEPARTMENTS[self.category_department(t, self.product_category(t, p))];
         let h = key(self.seed(), Stream::Product, p) ^ 5;
-        let base = crate::distribution::log_normal(unit(h), unit(mix(h)), dept.median_cents, dept.sigma);
+        let base =
+            crate::distribution::log_normal(unit(h), unit(mix(h)), dept.median_cents, dept.sigma);
         let cents = (base * (1.0 + 0.1 * v as f64)).clamp(99.0, 5_000_000.0) as i64;
-        let cents = if h % 3 == 0 { cents / 100 * 100 } else { cents / 100 * 100 + 99 };
+        let cents = if h % 3 == 0 {
+            cents / 100 * 100
+        } else {
+            cents / 100 * 100 + 99
+        };
         cents * 100
     }
 }
@@ -386,12 +392,17 @@ mod tests {
         let t = &m.tenants;
         assert!(t[0].users > t[t.len() - 1].users * 3);
         assert_eq!(t.iter().map(|t| t.users).sum::<u64>(), m.profile().users);
-        assert_eq!(t.iter().map(|t| t.products).sum::<u64>(), m.profile().products);
+        assert_eq!(
+            t.iter().map(|t| t.products).sum::<u64>(),
+            m.profile().products
+        );
         let last = &t[t.len() - 1];
         assert_eq!(m.tenant_of_user(m.profile().users - 1).index, last.index);
         // The popularity permutation is a bijection.
         let first = &t[0];
-        let mut seen: Vec<u64> = (0..first.products).map(|r| m.product_by_rank(first, r)).collect();
+        let mut seen: Vec<u64> = (0..first.products)
+            .map(|r| m.product_by_rank(first, r))
+            .collect();
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len() as u64, first.products);

@@ -29,6 +29,12 @@ const ORDERS_PER_CHUNK: u64 = 4_000;
 const EVENTS_PER_CHUNK: u64 = 40_000;
 const TENANTS_PER_CHUNK: u64 = 8;
 const FACT_ORDERS_PER_CHUNK: u64 = 20_000;
+const CH_ROWS_PER_CHUNK: u64 = 200_000;
+
+fn hours_per_chunk(m: &Model, rows: u64) -> u64 {
+    let hours = m.ch_events.hours() as u64;
+    (CH_ROWS_PER_CHUNK * hours / rows.max(1)).clamp(1, hours)
+}
 
 impl Phase {
     pub const POSTGRES: [Phase; 7] = [
@@ -75,7 +81,7 @@ impl Phase {
         }
     }
 
-    fn per_chunk(self) -> u64 {
+    fn per_chunk(self, m: &Model) -> u64 {
         match self {
             Phase::Tenants => u64::MAX,
             Phase::Categories => TENANTS_PER_CHUNK,
@@ -83,12 +89,15 @@ impl Phase {
             Phase::Catalog => PRODUCTS_PER_CHUNK,
             Phase::Orders => ORDERS_PER_CHUNK,
             Phase::Events | Phase::PageViews => EVENTS_PER_CHUNK,
-            Phase::ChEvents | Phase::ChPageViews => 1,
+            // Hours per chunk: about CH_ROWS_PER_CHUNK rows, at least one hour.
+            Phase::ChEvents => hours_per_chunk(m, m.profile().ch_events),
+            Phase::ChPageViews => hours_per_chunk(m, m.profile().ch_page_views),
             Phase::ChOrderFacts => FACT_ORDERS_PER_CHUNK,
         }
     }
 
-    /// How many entities the phase walks (tenants, users, products, orders, events, hours).
+    /// How many entities the phase walks (tenants, users, products, orders, events; hours for
+    /// the ClickHouse firehose).
     pub fn entities(self, m: &Model) -> u64 {
         let p = m.profile();
         match self {
@@ -108,7 +117,7 @@ impl Phase {
         if self == Phase::Tenants {
             return 1;
         }
-        n.div_ceil(self.per_chunk())
+        n.div_ceil(self.per_chunk(m))
     }
 
     /// The entity range of chunk `c`.
@@ -117,8 +126,8 @@ impl Phase {
         if self == Phase::Tenants {
             return 0..1;
         }
-        let start = c * self.per_chunk();
-        start.min(n)..(start + self.per_chunk()).min(n)
+        let start = c * self.per_chunk(m);
+        start.min(n)..(start + self.per_chunk(m)).min(n)
     }
 
     /// The PostgreSQL rows of chunk `c` (not for ClickHouse phases).

@@ -63,8 +63,14 @@ fn count_orders(m: &Model, range: std::ops::Range<u64>, acc: &mut BTreeMap<Table
 fn indexes(t: Table) -> u64 {
     match t {
         Table::UserDataKeys | Table::Tenants => 1,
-        Table::TenantUsers | Table::UserPreferences | Table::ProductVariants | Table::ProductInventory => 2,
-        Table::Payments | Table::PaymentIdempotencyKeys | Table::PaymentTransactions | Table::PageViews => 2,
+        Table::TenantUsers
+        | Table::UserPreferences
+        | Table::ProductVariants
+        | Table::ProductInventory => 2,
+        Table::Payments
+        | Table::PaymentIdempotencyKeys
+        | Table::PaymentTransactions
+        | Table::PageViews => 2,
         Table::Products | Table::ProductImages | Table::OrderItems => 4,
         _ => 3,
     }
@@ -74,7 +80,10 @@ pub fn compute(m: &Model, exact: bool) -> Plan {
     let mut rows: BTreeMap<Table, u64> = BTreeMap::new();
     let p = m.profile();
     rows.insert(Table::Tenants, p.tenants);
-    rows.insert(Table::Categories, m.tenants.iter().map(|t| t.categories).sum());
+    rows.insert(
+        Table::Categories,
+        m.tenants.iter().map(|t| t.categories).sum(),
+    );
     for u in 0..p.users {
         let h = key(m.seed(), Stream::User, u);
         let erased = users::is_erased(h);
@@ -83,7 +92,8 @@ pub fn compute(m: &Model, exact: bool) -> Plan {
         *rows.entry(Table::TenantUsers).or_default() += 1;
         *rows.entry(Table::UserAddresses).or_default() += users::addresses(h);
         *rows.entry(Table::UserPreferences).or_default() += 1;
-        *rows.entry(Table::UserSessions).or_default() += if erased { 0 } else { users::sessions(h) };
+        *rows.entry(Table::UserSessions).or_default() +=
+            if erased { 0 } else { users::sessions(h) };
     }
     for prod in 0..p.products {
         *rows.entry(Table::Products).or_default() += 1;
@@ -93,9 +103,15 @@ pub fn compute(m: &Model, exact: bool) -> Plan {
     }
     // Orders: every chunk when exact (in parallel), else every k-th chunk scaled up.
     let chunks = Phase::Orders.chunks(m);
-    let step = if exact || p.orders <= 2_000_000 { 1 } else { (chunks / 200).max(1) };
+    let step = if exact || p.orders <= 2_000_000 {
+        1
+    } else {
+        (chunks / 200).max(1)
+    };
     let sampled: Vec<u64> = (0..chunks).step_by(step as usize).collect();
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let parts: Vec<BTreeMap<Table, u64>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
@@ -109,7 +125,10 @@ pub fn compute(m: &Model, exact: bool) -> Plan {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("counting thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("counting thread"))
+            .collect()
     });
     let mut order_rows: BTreeMap<Table, u64> = BTreeMap::new();
     for part in parts {
@@ -119,7 +138,11 @@ pub fn compute(m: &Model, exact: bool) -> Plan {
     }
     let counted = order_rows.get(&Table::Orders).copied().unwrap_or(0).max(1);
     for (t, n) in order_rows {
-        let n = if step == 1 { n } else { (n as f64 * p.orders as f64 / counted as f64).round() as u64 };
+        let n = if step == 1 {
+            n
+        } else {
+            (n as f64 * p.orders as f64 / counted as f64).round() as u64
+        };
         rows.insert(t, n);
     }
     rows.entry(Table::Orders).or_insert(0);
@@ -141,7 +164,10 @@ pub fn compute(m: &Model, exact: bool) -> Plan {
         let bytes = (*n as f64 * (heap + 40.0 * indexes(*t) as f64)) as u64;
         plan.rows.insert(qualified(*t), *n);
         plan.bytes.insert(qualified(*t), bytes);
-        if matches!(t, Table::Orders | Table::OrderItems | Table::Payments | Table::PaymentTransactions) {
+        if matches!(
+            t,
+            Table::Orders | Table::OrderItems | Table::Payments | Table::PaymentTransactions
+        ) {
             audited_rows += n;
             // The audit row holds the row as JSON: about twice its binary size, plus its own index.
             audited_bytes += (*n as f64 * (copy * 2.2 + 150.0)) as u64;

@@ -120,7 +120,10 @@ impl Timeline {
     pub fn at(&self, u: f64) -> i64 {
         let total = self.cum[self.hours - 1];
         let target = u.clamp(0.0, 1.0) * total;
-        let h = self.cum.partition_point(|&c| c <= target).min(self.hours - 1);
+        let h = self
+            .cum
+            .partition_point(|&c| c <= target)
+            .min(self.hours - 1);
         let before = if h == 0 { 0.0 } else { self.cum[h - 1] };
         let within = ((target - before) / self.hour_weight(h)).clamp(0.0, 0.999_999_9);
         self.hour_start_us(h) + (within * HOUR_US as f64) as i64
@@ -129,7 +132,8 @@ impl Timeline {
     /// An instant drawn from the timeline after `not_before_us`, from uniform `u`.
     pub fn after(&self, not_before_us: i64, u: f64) -> i64 {
         let lo = self.cdf(not_before_us);
-        self.at(lo + (1.0 - lo) * u).max(not_before_us.min(self.end_us() - 1))
+        self.at(lo + (1.0 - lo) * u)
+            .max(not_before_us.min(self.end_us() - 1))
     }
 }
 
@@ -161,7 +165,10 @@ mod tests {
                 last_year += 1;
             }
         }
-        assert!(last_year as f64 > first_year as f64 * 1.6, "{first_year} {last_year}");
+        assert!(
+            last_year as f64 > first_year as f64 * 1.6,
+            "{first_year} {last_year}"
+        );
         let mid = tl.start_us() + 400 * 24 * HOUR_US;
         for i in 0..100 {
             assert!(tl.after(mid, i as f64 / 100.0) >= mid);

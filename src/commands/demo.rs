@@ -1,14 +1,16 @@
-//! `shopbench demo`: the tour for a new machine. Today: start the services, provision the schema,
-//! check it. Seeding, the storefront run and the report join as they land.
+//! `shopbench demo`: the tour for a new machine: start the services, provision and check the
+//! schema, seed `tiny` (or finish a seed already there) and verify it. The storefront run and the
+//! report join as they land.
 
 use anyhow::Result;
 
+use crate::cli::{Scale, SeedArgs};
 use crate::Outcome;
 use platform::services::{self, Service};
 use platform::Settings;
 
 pub async fn demo(settings: &Settings) -> Result<Outcome> {
-    println!("== 1/3 services");
+    println!("== 1/5 services");
     let mut postgres_error = None;
     for (service, result) in services::up(settings, &Service::ALL).await {
         match result {
@@ -26,9 +28,9 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
     if let Some(e) = postgres_error {
         return Err(e.into());
     }
-    println!("== 2/3 schema apply");
+    println!("== 2/5 schema apply");
     super::schema::apply(settings).await?;
-    println!("== 3/3 schema check");
+    println!("== 3/5 schema check");
     let target = services::postgres(settings).await?;
     let findings = platform::schema::check(&target).await?;
     let problems: Vec<_> = findings
@@ -39,14 +41,38 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
         println!("{f}");
     }
     println!("schema check: {} problems", problems.len());
+    if !problems.is_empty() {
+        return Ok(Outcome::CheckFailed);
+    }
+    println!("== 4/5 seed tiny");
+    let pool = generator::load::postgres::connect(&target.loader, 2).await?;
+    match generator::load::postgres::existing_run(&pool).await? {
+        Some(run) if run.finished => println!(
+            "a {} seed is already loaded (seed {}); keeping it",
+            run.config.profile.name, run.config.seed
+        ),
+        existing => {
+            let args = SeedArgs {
+                scale: Scale::Tiny,
+                scale_factor: None,
+                seed: 42,
+                jobs: None,
+                resume: existing.is_some(),
+                dry_run: false,
+                as_of: None,
+                images: 16,
+                quiet: true,
+                json: false,
+            };
+            super::seed::seed(settings, args).await?;
+        }
+    }
+    println!("== 5/5 verify");
+    let verified = super::verify::verify(settings).await?;
     println!(
-        "\nThe schema is provisioned on {}. This release stops here: `seed`, `run` and `report` arrive in \
-         the next releases. Stop the services with `shopbench down`.",
+        "\nThe data tier runs on {} with a verified seed. The storefront run and the report arrive in the \
+         next releases. Stop the services with `shopbench down`.",
         target.admin
     );
-    Ok(if problems.is_empty() {
-        Outcome::Ok
-    } else {
-        Outcome::CheckFailed
-    })
+    Ok(verified)
 }

@@ -26,7 +26,9 @@ fn profile(args: &SeedArgs) -> Profile {
 }
 
 fn as_of_us(args: &SeedArgs) -> i64 {
-    let day = args.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let day = args
+        .as_of
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
     day.and_hms_opt(0, 0, 0)
         .expect("midnight exists")
         .and_utc()
@@ -35,8 +37,7 @@ fn as_of_us(args: &SeedArgs) -> i64 {
 
 /// The object store for the sample images, when one is configured or can be managed here.
 async fn store(settings: &Settings) -> Option<images::Store> {
-    if settings.s3.url.is_none()
-        && platform::services::process::find_binary("weed", &[]).is_none()
+    if settings.s3.url.is_none() && platform::services::process::find_binary("weed", &[]).is_none()
     {
         return None;
     }
@@ -49,10 +50,11 @@ async fn store(settings: &Settings) -> Option<images::Store> {
 }
 
 pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
-    let jobs = args
-        .jobs
-        .map(|j| j as usize)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+    let jobs = args.jobs.map(|j| j as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
     let mode = if args.json {
         Mode::Json
     } else if args.quiet {
@@ -60,7 +62,11 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
     } else {
         Mode::Bars
     };
-    let store = if args.dry_run { None } else { store(settings).await };
+    let store = if args.dry_run {
+        None
+    } else {
+        store(settings).await
+    };
     let image_base = store
         .as_ref()
         .map(images::base_url)
@@ -75,7 +81,8 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
 
     if args.dry_run {
         let model = Model::new(wanted.clone());
-        let plan = tokio::task::spawn_blocking(move || generator::plan::compute(&model, false)).await?;
+        let plan =
+            tokio::task::spawn_blocking(move || generator::plan::compute(&model, false)).await?;
         print_plan(&wanted, &plan);
         let target = services::postgres(settings).await.ok();
         check_disk(settings, target.as_ref(), &plan).await?;
@@ -91,14 +98,21 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
                 "{} scale, seed {}{}",
                 run.config.profile.name,
                 run.config.seed,
-                if run.finished { ", complete" } else { ", interrupted" }
+                if run.finished {
+                    ", complete"
+                } else {
+                    ", interrupted"
+                }
             ))
             .into())
         }
         (None, true) => return Err(SeedError::NoSeed.into()),
         (Some(run), true) => {
             if run.finished {
-                println!("the seed in this database is complete ({} scale, seed {}); nothing to resume", run.config.profile.name, run.config.seed);
+                println!(
+                    "the seed in this database is complete ({} scale, seed {}); nothing to resume",
+                    run.config.profile.name, run.config.seed
+                );
                 return Ok(Outcome::Ok);
             }
             println!(
@@ -109,7 +123,8 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
         }
         (None, false) => {
             let model = Model::new(wanted.clone());
-            let plan = tokio::task::spawn_blocking(move || generator::plan::compute(&model, true)).await?;
+            let plan =
+                tokio::task::spawn_blocking(move || generator::plan::compute(&model, true)).await?;
             (wanted, plan, true)
         }
     };
@@ -145,9 +160,18 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
         search: settings.search.url.clone(),
     };
     let model = Arc::new(tokio::task::spawn_blocking(move || Model::new(config)).await?);
-    let summary = load::run(model, &plan, &pool, &targets, &load::Options { jobs, progress: mode })
-        .await
-        .context("seed (run `shopbench seed --resume` to finish it)")?;
+    let summary = load::run(
+        model,
+        &plan,
+        &pool,
+        &targets,
+        &load::Options {
+            jobs,
+            progress: mode,
+        },
+    )
+    .await
+    .context("seed (run `shopbench seed --resume` to finish it)")?;
     let json = serde_json::to_value(&summary)?;
     pgload::finish_run(&pool, &json).await?;
     std::fs::create_dir_all(&settings.workdir)
@@ -156,7 +180,10 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", path.display()))?;
     if mode == Mode::Json {
-        println!("{}", serde_json::json!({"event": "summary", "summary": json, "path": path}));
+        println!(
+            "{}",
+            serde_json::json!({"event": "summary", "summary": json, "path": path})
+        );
     } else {
         print_summary(&summary);
         println!("summary: {}", path.display());
@@ -171,17 +198,32 @@ fn print_plan(config: &SeedConfig, plan: &Plan) {
         config.profile.factor,
         config.seed,
         config.profile.tenants,
-        if plan.exact { "" } else { " (order tables estimated from a sample of chunks)" }
+        if plan.exact {
+            ""
+        } else {
+            " (order tables estimated from a sample of chunks)"
+        }
     );
     println!("{:<34} {:>16} {:>12}", "table", "rows", "disk");
     for (table, rows) in &plan.rows {
-        println!("{table:<34} {rows:>16} {:>12}", human_bytes(plan.bytes[table]));
+        println!(
+            "{table:<34} {rows:>16} {:>12}",
+            human_bytes(plan.bytes[table])
+        );
     }
-    println!("{:<34} {:>16} {:>12}", "total", plan.total_rows(), human_bytes(plan.total_bytes()));
+    println!(
+        "{:<34} {:>16} {:>12}",
+        "total",
+        plan.total_rows(),
+        human_bytes(plan.total_bytes())
+    );
 }
 
 fn print_summary(s: &load::summary::Summary) {
-    println!("{:<34} {:>14} {:>12} {:>9} {:>12}", "table", "rows", "COPY bytes", "seconds", "rows/s");
+    println!(
+        "{:<34} {:>14} {:>12} {:>9} {:>12}",
+        "table", "rows", "COPY bytes", "seconds", "rows/s"
+    );
     for t in &s.tables {
         println!(
             "{:<34} {:>14} {:>12} {:>9.1} {:>12.0}",
@@ -203,14 +245,21 @@ fn print_summary(s: &load::summary::Summary) {
 }
 
 /// Refuses (exit 3) when the filesystem of a local PostgreSQL cannot hold the plan.
-async fn check_disk(settings: &Settings, target: Option<&services::PostgresTarget>, plan: &Plan) -> Result<()> {
+async fn check_disk(
+    settings: &Settings,
+    target: Option<&services::PostgresTarget>,
+    plan: &Plan,
+) -> Result<()> {
     let needed = plan.total_bytes();
     let dir = match target {
         Some(t) if t.managed => Some(settings.workdir.clone()),
         Some(t) => data_directory(t).await,
         None => Some(settings.workdir.clone()),
     };
-    let Some(dir) = dir.filter(|d| d.exists()).or_else(|| Some(std::path::PathBuf::from("."))) else {
+    let Some(dir) = dir
+        .filter(|d| d.exists())
+        .or_else(|| Some(std::path::PathBuf::from(".")))
+    else {
         return Ok(());
     };
     match services::process::free_disk(&dir) {
@@ -221,7 +270,12 @@ async fn check_disk(settings: &Settings, target: Option<&services::PostgresTarge
         }
         .into()),
         Some(free) => {
-            println!("disk: {} free at {}, about {} needed", human_bytes(free), dir.display(), human_bytes(needed));
+            println!(
+                "disk: {} free at {}, about {} needed",
+                human_bytes(free),
+                dir.display(),
+                human_bytes(needed)
+            );
             Ok(())
         }
         None => Ok(()),
@@ -235,6 +289,9 @@ async fn data_directory(target: &services::PostgresTarget) -> Option<std::path::
         return None;
     }
     let pool = pgload::connect(&target.admin, 1).await.ok()?;
-    let dir: String = sqlx::query_scalar("SHOW data_directory").fetch_one(&pool).await.ok()?;
+    let dir: String = sqlx::query_scalar("SHOW data_directory")
+        .fetch_one(&pool)
+        .await
+        .ok()?;
     Some(std::path::PathBuf::from(dir))
 }

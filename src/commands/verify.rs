@@ -47,9 +47,18 @@ pub async fn verify(settings: &Settings) -> Result<Outcome> {
     );
     let report = generator::verify::verify(&model, &plan, &pool, clickhouse.as_ref()).await?;
     for c in &report.checks {
-        println!("{} {:<58} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+        println!(
+            "{} {:<58} {}",
+            if c.ok { "ok  " } else { "FAIL" },
+            c.name,
+            c.detail
+        );
     }
     let failures = report.failures();
     println!("verify: {} checks, {failures} failed", report.checks.len());
-    Ok(if failures == 0 { Outcome::Ok } else { Outcome::CheckFailed })
+    Ok(if failures == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::CheckFailed
+    })
 }

@@ -1,9 +1,9 @@
 //! ClickHouse side of the seed: RowBinary inserts through the `clickhouse` crate, one INSERT per
-//! chunk (an hour of events, or a range of orders' facts).
+//! chunk (a stretch of hours of events, or a range of orders' facts).
 //!
 //! ClickHouse has no transactions, so exactly-once works like this: a chunk is recorded as
 //! started in PostgreSQL before its insert and as done after it. A chunk found started but not
-//! done on `--resume` may be partly in ClickHouse: its hour is deleted (ALTER TABLE … DELETE,
+//! done on `--resume` may be partly in ClickHouse: its hours are deleted (ALTER TABLE … DELETE,
 //! waited for) before it is inserted again. Order facts need no delete: `order_facts` is a
 //! ReplacingMergeTree keyed by the order line, so a re-inserted chunk collapses to one copy, and
 //! the seed runs OPTIMIZE … FINAL after such a resume so that plain counts are exact too.
@@ -31,13 +31,12 @@ pub fn table(phase: Phase) -> &'static str {
 }
 
 pub async fn started_chunks(pool: &PgPool, phase: Phase) -> Result<std::collections::HashSet<u64>> {
-    let rows: Vec<i64> = sqlx::query_scalar(
-        "SELECT chunk FROM shopbench_meta.seed_chunks_started WHERE phase = $1",
-    )
-    .bind(phase.name())
-    .fetch_all(pool)
-    .await
-    .map_err(db("reading started ClickHouse chunks"))?;
+    let rows: Vec<i64> =
+        sqlx::query_scalar("SELECT chunk FROM shopbench_meta.seed_chunks_started WHERE phase = $1")
+            .bind(phase.name())
+            .fetch_all(pool)
+            .await
+            .map_err(db("reading started ClickHouse chunks"))?;
     Ok(rows.into_iter().map(|c| c as u64).collect())
 }
 
@@ -46,19 +45,23 @@ pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> R
     if phase == Phase::ChOrderFacts {
         return Ok(());
     }
-    let start = m.ch_events.hour_start_us(c as usize) / 1_000_000;
+    let hours = phase.range(m, c);
+    let start = m.ch_events.hour_start_us(hours.start as usize) / 1_000_000;
+    let end = start + 3600 * (hours.end - hours.start) as i64;
     let sql = format!(
-        "ALTER TABLE {}.{} DELETE WHERE created_at >= toDateTime({start}) AND created_at < toDateTime({})",
+        "ALTER TABLE {}.{} DELETE WHERE created_at >= toDateTime({start}) AND created_at < toDateTime({end})",
         target.database,
         table(phase),
-        start + 3600
     );
     target
         .client
         .query(&sql)
         .execute()
         .await
-        .map_err(ch(format!("deleting the partial chunk {c} of {}", phase.name())))?;
+        .map_err(ch(format!(
+            "deleting the partial chunk {c} of {}",
+            phase.name()
+        )))?;
     loop {
         let pending: u64 = target
             .client
@@ -88,29 +91,40 @@ where
 }
 
 /// Inserts chunk `c` of a ClickHouse phase; returns its rows.
-pub async fn insert_chunk(target: &Target, m: &Model, phase: Phase, c: u64, hours: &Hours) -> Result<u64> {
+pub async fn insert_chunk(
+    target: &Target,
+    m: &Model,
+    phase: Phase,
+    c: u64,
+    hours: &Hours,
+) -> Result<u64> {
     let what = format!("inserting chunk {c} of {}", phase.name());
+    let mut events = Vec::new();
+    let mut views = Vec::new();
     match phase {
         Phase::ChEvents | Phase::ChPageViews => {
-            let h = c as usize;
-            let (first, count) = if phase == Phase::ChEvents {
-                (hours.event_start[h], hours.events[h])
-            } else {
-                (hours.view_start[h], hours.views[h])
-            };
-            if count == 0 {
-                return Ok(0);
+            let mut total = 0;
+            for h in phase.range(m, c) {
+                let h = h as usize;
+                let (first, count) = if phase == Phase::ChEvents {
+                    (hours.event_start[h], hours.events[h])
+                } else {
+                    (hours.view_start[h], hours.views[h])
+                };
+                total += count;
+                if phase == Phase::ChEvents {
+                    analytics::events(m, h, first, count, &mut events);
+                } else {
+                    analytics::page_views(m, h, first, count, &mut views);
+                }
             }
-            if phase == Phase::ChEvents {
-                let mut rows = Vec::with_capacity(count as usize);
-                analytics::events(m, h, first, count, &mut rows);
-                write_all(target, "events", &rows, &what).await?;
-            } else {
-                let mut rows = Vec::with_capacity(count as usize);
-                analytics::page_views(m, h, first, count, &mut rows);
-                write_all(target, "page_views", &rows, &what).await?;
+            if !events.is_empty() {
+                write_all(target, "events", &events, &what).await?;
             }
-            Ok(count)
+            if !views.is_empty() {
+                write_all(target, "page_views", &views, &what).await?;
+            }
+            Ok(total)
         }
         _ => {
             let mut rows = Vec::new();
@@ -163,7 +177,10 @@ pub async fn mark_started(pool: &PgPool, phase: Phase, c: u64) -> Result<()> {
 }
 
 pub async fn mark_done(pool: &PgPool, phase: Phase, c: u64, rows: u64, bytes: u64) -> Result<()> {
-    let mut tx = pool.begin().await.map_err(db("recording a ClickHouse chunk"))?;
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(db("recording a ClickHouse chunk"))?;
     sqlx::query("INSERT INTO shopbench_meta.seed_chunks (phase, chunk, rows, bytes) VALUES ($1, $2, $3, $4)")
         .bind(phase.name())
         .bind(c as i64)
@@ -178,14 +195,19 @@ pub async fn mark_done(pool: &PgPool, phase: Phase, c: u64, rows: u64, bytes: u6
         .execute(&mut *tx)
         .await
         .map_err(db("recording a ClickHouse chunk"))?;
-    tx.commit().await.map_err(db("recording a ClickHouse chunk"))?;
+    tx.commit()
+        .await
+        .map_err(db("recording a ClickHouse chunk"))?;
     Ok(())
 }
 
 pub async fn optimize_facts(target: &Target) -> Result<()> {
     target
         .client
-        .query(&format!("OPTIMIZE TABLE {}.order_facts FINAL", target.database))
+        .query(&format!(
+            "OPTIMIZE TABLE {}.order_facts FINAL",
+            target.database
+        ))
         .execute()
         .await
         .map_err(ch("OPTIMIZE order_facts FINAL"))
@@ -195,7 +217,10 @@ pub async fn count(target: &Target, table: &str) -> Result<u64> {
     let final_ = if table == "order_facts" { " FINAL" } else { "" };
     target
         .client
-        .query(&format!("SELECT count() FROM {}.{table}{final_}", target.database))
+        .query(&format!(
+            "SELECT count() FROM {}.{table}{final_}",
+            target.database
+        ))
         .fetch_one::<u64>()
         .await
         .map_err(ch(format!("counting {table}")))

@@ -15,14 +15,22 @@ pub struct Store {
 
 /// The base URL the images are served from (path style: `http://host:port/bucket`).
 pub fn base_url(store: &Store) -> String {
-    format!("{}/{}", store.endpoint.as_str().trim_end_matches('/'), store.bucket)
+    format!(
+        "{}/{}",
+        store.endpoint.as_str().trim_end_matches('/'),
+        store.bucket
+    )
 }
 
 /// PNG image `n` of the seed.
 pub fn png(seed: u64, n: u64) -> Vec<u8> {
     const SIDE: u32 = 64;
     let h = key(seed, Stream::Pool, 1_000 + n);
-    let (r0, g0, b0) = ((h & 0xff) as u32, (h >> 8 & 0xff) as u32, (h >> 16 & 0xff) as u32);
+    let (r0, g0, b0) = (
+        (h & 0xff) as u32,
+        (h >> 8 & 0xff) as u32,
+        (h >> 16 & 0xff) as u32,
+    );
     let stripe = (mix(h) % SIDE as u64) as u32;
     let mut pixels = Vec::with_capacity((SIDE * SIDE * 3) as usize);
     for y in 0..SIDE {
@@ -38,7 +46,9 @@ pub fn png(seed: u64, n: u64) -> Vec<u8> {
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().expect("PNG header into memory");
-        writer.write_image_data(&pixels).expect("PNG data into memory");
+        writer
+            .write_image_data(&pixels)
+            .expect("PNG data into memory");
     }
     out
 }
@@ -65,10 +75,7 @@ pub async fn upload(store: &Store, seed: u64, count: u32) -> Result<u64> {
         .credentials
         .as_ref()
         .map(|(a, s)| rusty_s3::Credentials::new(a.clone(), s.clone()));
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| err(e.to_string()))?;
+    let http = super::http_client(Duration::from_secs(30)).map_err(|e| err(e.to_string()))?;
     let mut bytes = 0;
     for n in 0..count as u64 {
         use rusty_s3::S3Action;
@@ -87,7 +94,10 @@ pub async fn upload(store: &Store, seed: u64, count: u32) -> Result<u64> {
         if !response.status().is_success() {
             let status = response.status();
             let text = response.text().await.unwrap_or_default();
-            return Err(err(format!("PUT {object}: {status} {}", text.chars().take(200).collect::<String>())));
+            return Err(err(format!(
+                "PUT {object}: {status} {}",
+                text.chars().take(200).collect::<String>()
+            )));
         }
     }
     Ok(bytes)

@@ -35,6 +35,15 @@ pub struct Options {
     pub progress: progress::Mode,
 }
 
+/// An HTTP client for the object store and the search server (rustls with the ring provider, the
+/// one sqlx uses, so no second TLS stack is built).
+pub fn http_client(
+    timeout: std::time::Duration,
+) -> std::result::Result<reqwest::Client, reqwest::Error> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().timeout(timeout).build()
+}
+
 /// Runs `f` on every item with at most `jobs` at a time; stops at the first error.
 async fn parallel<T, F, Fut>(items: Vec<T>, jobs: usize, f: F) -> Result<()>
 where
@@ -72,7 +81,7 @@ async fn load_postgres_phase(
     for t in phase.tables() {
         let name = crate::plan::qualified(*t);
         let total = plan.rows.get(&name).copied().unwrap_or(0);
-        let already = if chunks == 0 { 0 } else { total * done.len() as u64 / chunks };
+        let already = (total * done.len() as u64).checked_div(chunks).unwrap_or(0);
         progress.table(&name, total, already);
     }
     parallel(todo, options.jobs, |c| {
@@ -84,7 +93,10 @@ async fn load_postgres_phase(
             let batch = tokio::task::spawn_blocking(move || phase.generate(&m, c))
                 .await
                 .expect("generating a chunk never panics");
-            let mut conn = pool.acquire().await.map_err(crate::error::db("connecting"))?;
+            let mut conn = pool
+                .acquire()
+                .await
+                .map_err(crate::error::db("connecting"))?;
             postgres::load_chunk(&mut conn, phase, c, &batch).await?;
             for (t, buf) in &batch.tables {
                 let name = crate::plan::qualified(*t);
@@ -101,6 +113,7 @@ async fn load_postgres_phase(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn load_clickhouse_phase(
     model: &Arc<Model>,
     pool: &PgPool,
@@ -136,7 +149,14 @@ async fn load_clickhouse_phase(
             }
             let rows = clickhouse::insert_chunk(target, model, phase, c, hours).await?;
             clickhouse::mark_done(pool, phase, c, rows, 0).await?;
-            progress.add(&name, if phase == Phase::ChOrderFacts { Phase::ChOrderFacts.range(model, c).count() as u64 } else { rows });
+            progress.add(
+                &name,
+                if phase == Phase::ChOrderFacts {
+                    Phase::ChOrderFacts.range(model, c).count() as u64
+                } else {
+                    rows
+                },
+            );
             count(&counters, name, rows, 0);
             Ok(())
         }
@@ -163,37 +183,59 @@ pub async fn run(
         let t = Instant::now();
         let bytes = images::upload(store, model.seed(), model.config.images).await?;
         phase_seconds.insert("images".into(), t.elapsed().as_secs_f64());
-        count(&counters, "s3.product_images".into(), model.config.images as u64, bytes);
-        progress.say(&format!("uploaded {} sample images to {}", model.config.images, images::base_url(store)));
+        count(
+            &counters,
+            "s3.product_images".into(),
+            model.config.images as u64,
+            bytes,
+        );
+        progress.say(&format!(
+            "uploaded {} sample images to {}",
+            model.config.images,
+            images::base_url(store)
+        ));
     }
 
     let t = Instant::now();
     let history_start = model.history.start_us() - DAY_US;
     let deferred = postgres::prepare(pool, history_start, model.config.as_of_us).await?;
     phase_seconds.insert("prepare".into(), t.elapsed().as_secs_f64());
-    progress.say(&format!("partitions ready; {deferred} secondary indexes and foreign keys deferred"));
+    progress.say(&format!(
+        "partitions ready; {deferred} secondary indexes and foreign keys deferred"
+    ));
 
     for phase in Phase::POSTGRES {
         let t = Instant::now();
         load_postgres_phase(&model, pool, phase, plan, options, &progress, &counters).await?;
         let secs = t.elapsed().as_secs_f64();
         phase_seconds.insert(phase.name().into(), secs);
-        progress.event(serde_json::json!({"event": "phase", "phase": phase.name(), "seconds": secs}));
+        progress
+            .event(serde_json::json!({"event": "phase", "phase": phase.name(), "seconds": secs}));
     }
 
     let t = Instant::now();
     let objects = postgres::deferred(pool).await?;
-    let (indexes, fks): (Vec<_>, Vec<_>) = objects.into_iter().partition(|(_, kind)| kind == "index");
+    let (indexes, fks): (Vec<_>, Vec<_>) =
+        objects.into_iter().partition(|(_, kind)| kind == "index");
     for group in [indexes, fks] {
-        parallel(group, options.jobs, |(name, _)| async move { postgres::restore(pool, &name).await }).await?;
+        parallel(group, options.jobs, |(name, _)| async move {
+            postgres::restore(pool, &name).await
+        })
+        .await?;
     }
     phase_seconds.insert("indexes".into(), t.elapsed().as_secs_f64());
     progress.say("secondary indexes built and foreign keys validated");
 
     let t = Instant::now();
-    let mut tables: Vec<String> = crate::rows::Table::ALL.iter().map(|t| crate::plan::qualified(*t)).collect();
+    let mut tables: Vec<String> = crate::rows::Table::ALL
+        .iter()
+        .map(|t| crate::plan::qualified(*t))
+        .collect();
     tables.push("audit.log".into());
-    parallel(tables, options.jobs, |table| async move { postgres::analyze(pool, &table).await }).await?;
+    parallel(tables, options.jobs, |table| async move {
+        postgres::analyze(pool, &table).await
+    })
+    .await?;
     sqlx::query("SELECT shop.refresh_product_analytics()")
         .execute(pool)
         .await
@@ -213,7 +255,10 @@ pub async fn run(
         let mut resumed_facts = false;
         for phase in Phase::CLICKHOUSE {
             let t = Instant::now();
-            let resumed = load_clickhouse_phase(&model, pool, target, phase, &hours, options, &progress, &counters).await?;
+            let resumed = load_clickhouse_phase(
+                &model, pool, target, phase, &hours, options, &progress, &counters,
+            )
+            .await?;
             resumed_facts |= resumed && phase == Phase::ChOrderFacts;
             phase_seconds.insert(phase.name().into(), t.elapsed().as_secs_f64());
         }

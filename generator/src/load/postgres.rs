@@ -26,8 +26,12 @@ pub async fn connect(url: &platform::SecretUrl, size: u32) -> Result<PgPool> {
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // Safe for exactly-once: a crash loses a chunk's rows and its record together.
-                sqlx::query("SET synchronous_commit = off").execute(&mut *conn).await?;
-                sqlx::query("SET statement_timeout = 0").execute(&mut *conn).await?;
+                sqlx::query("SET synchronous_commit = off")
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::query("SET statement_timeout = 0")
+                    .execute(&mut *conn)
+                    .await?;
                 Ok(())
             })
         })
@@ -45,10 +49,14 @@ pub struct RunRecord {
 
 /// The seed recorded in this database, if any.
 pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
-    let row = sqlx::query("SELECT config, plan, finished_at IS NOT NULL AS finished FROM shopbench_meta.seed_runs")
-        .fetch_optional(pool)
-        .await
-        .map_err(db("reading shopbench_meta.seed_runs (run `shopbench schema apply` first)"))?;
+    let row = sqlx::query(
+        "SELECT config, plan, finished_at IS NOT NULL AS finished FROM shopbench_meta.seed_runs",
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(db(
+        "reading shopbench_meta.seed_runs (run `shopbench schema apply` first)",
+    ))?;
     let Some(row) = row else { return Ok(None) };
     let config: serde_json::Value = row.get("config");
     let plan: serde_json::Value = row.get("plan");
@@ -104,16 +112,22 @@ pub async fn prepare(pool: &PgPool, from_us: i64, to_us: i64) -> Result<i32> {
 }
 
 pub async fn done_chunks(pool: &PgPool, phase: Phase) -> Result<HashSet<u64>> {
-    let rows: Vec<i64> = sqlx::query_scalar("SELECT chunk FROM shopbench_meta.seed_chunks WHERE phase = $1")
-        .bind(phase.name())
-        .fetch_all(pool)
-        .await
-        .map_err(db("reading finished chunks"))?;
+    let rows: Vec<i64> =
+        sqlx::query_scalar("SELECT chunk FROM shopbench_meta.seed_chunks WHERE phase = $1")
+            .bind(phase.name())
+            .fetch_all(pool)
+            .await
+            .map_err(db("reading finished chunks"))?;
     Ok(rows.into_iter().map(|c| c as u64).collect())
 }
 
 /// Loads one chunk: every table's COPY and the chunk's record in one transaction.
-pub async fn load_chunk(conn: &mut PgConnection, phase: Phase, chunk: u64, batch: &Batch) -> Result<()> {
+pub async fn load_chunk(
+    conn: &mut PgConnection,
+    phase: Phase,
+    chunk: u64,
+    batch: &Batch,
+) -> Result<()> {
     let context = |what: &str| format!("{what} chunk {chunk} of {}", phase.name());
     let mut tx = conn.begin().await.map_err(db(context("starting")))?;
     for (table, buf) in &batch.tables {
@@ -145,11 +159,16 @@ pub async fn load_chunk(conn: &mut PgConnection, phase: Phase, chunk: u64, batch
 
 /// The deferred objects still to rebuild: indexes first, then foreign keys.
 pub async fn deferred(pool: &PgPool) -> Result<Vec<(String, String)>> {
-    let rows = sqlx::query("SELECT name, kind FROM shopbench_meta.deferred_objects ORDER BY kind DESC, name")
-        .fetch_all(pool)
-        .await
-        .map_err(db("listing deferred indexes and foreign keys"))?;
-    Ok(rows.iter().map(|r| (r.get("name"), r.get("kind"))).collect())
+    let rows = sqlx::query(
+        "SELECT name, kind FROM shopbench_meta.deferred_objects ORDER BY kind DESC, name",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db("listing deferred indexes and foreign keys"))?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get("name"), r.get("kind")))
+        .collect())
 }
 
 pub async fn restore(pool: &PgPool, name: &str) -> Result<()> {

@@ -51,9 +51,7 @@ pub fn bulk_body(m: &Model, range: std::ops::Range<u64>) -> String {
 }
 
 pub async fn index_catalog(url: &platform::SecretUrl, m: &Model, chunk: u64) -> Result<u64> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
+    let http = super::http_client(Duration::from_secs(120))
         .map_err(|e| err("starting the HTTP client", e))?;
     let base = url.expose().as_str().trim_end_matches('/').to_string();
     let created = http
@@ -65,7 +63,10 @@ pub async fn index_catalog(url: &platform::SecretUrl, m: &Model, chunk: u64) -> 
         .map_err(|e| err(&format!("creating index {INDEX} at {url}"), e))?;
     // 400 resource_already_exists_exception: the index is there from an earlier seed.
     if !created.status().is_success() && created.status().as_u16() != 400 {
-        return Err(err(&format!("creating index {INDEX} at {url}"), created.status()));
+        return Err(err(
+            &format!("creating index {INDEX} at {url}"),
+            created.status(),
+        ));
     }
     let total = m.profile().products;
     let mut start = 0;
@@ -84,7 +85,13 @@ pub async fn index_catalog(url: &platform::SecretUrl, m: &Model, chunk: u64) -> 
             .await
             .map_err(|e| err(&format!("bulk indexing at {url}"), e))?;
         if !status.is_success() || body["errors"].as_bool().unwrap_or(true) {
-            return Err(err(&format!("bulk indexing at {url}"), format!("{status}: {}", body.to_string().chars().take(300).collect::<String>())));
+            return Err(err(
+                &format!("bulk indexing at {url}"),
+                format!(
+                    "{status}: {}",
+                    body.to_string().chars().take(300).collect::<String>()
+                ),
+            ));
         }
         start = end;
     }

@@ -24,7 +24,11 @@ pub struct TableFigures {
 impl TableFigures {
     pub fn new(table: String, rows: u64, bytes: u64, seconds: f64) -> Self {
         TableFigures {
-            rows_per_second: if seconds > 0.0 { rows as f64 / seconds } else { 0.0 },
+            rows_per_second: if seconds > 0.0 {
+                rows as f64 / seconds
+            } else {
+                0.0
+            },
             table,
             rows,
             bytes,
@@ -59,12 +63,21 @@ pub fn phase_of(table: &str) -> &'static str {
     let name = table.trim_start_matches("shop.");
     let by_phase = [
         (crate::phase::Phase::Tenants, crate::rows::tenants::TABLES),
-        (crate::phase::Phase::Categories, crate::rows::tenants::CATEGORY_TABLES),
+        (
+            crate::phase::Phase::Categories,
+            crate::rows::tenants::CATEGORY_TABLES,
+        ),
         (crate::phase::Phase::Users, crate::rows::users::TABLES),
         (crate::phase::Phase::Catalog, crate::rows::catalog::TABLES),
         (crate::phase::Phase::Orders, crate::rows::orders::TABLES),
-        (crate::phase::Phase::Events, crate::rows::events::EVENT_TABLES),
-        (crate::phase::Phase::PageViews, crate::rows::events::PAGE_VIEW_TABLES),
+        (
+            crate::phase::Phase::Events,
+            crate::rows::events::EVENT_TABLES,
+        ),
+        (
+            crate::phase::Phase::PageViews,
+            crate::rows::events::PAGE_VIEW_TABLES,
+        ),
     ];
     for (phase, tables) in by_phase {
         if tables.iter().any(|t: &Table| t.name() == name) && table.starts_with("shop.") {
@@ -104,7 +117,11 @@ impl Summary {
         seconds: f64,
         jobs: usize,
     ) -> Self {
-        let rows = tables.iter().filter(|t| !t.table.starts_with("s3.")).map(|t| t.rows).sum();
+        let rows = tables
+            .iter()
+            .filter(|t| !t.table.starts_with("s3."))
+            .map(|t| t.rows)
+            .sum();
         let bytes = tables.iter().map(|t| t.bytes).sum();
         Summary {
             schema_version: SCHEMA_VERSION,
@@ -119,7 +136,11 @@ impl Summary {
             seconds,
             rows,
             bytes,
-            rows_per_second: if seconds > 0.0 { rows as f64 / seconds } else { 0.0 },
+            rows_per_second: if seconds > 0.0 {
+                rows as f64 / seconds
+            } else {
+                0.0
+            },
             peak_memory_bytes: peak_memory(),
             planned_rows: plan.total_rows(),
             phases,

@@ -118,7 +118,12 @@ pub fn page_views(m: &Model, hour: usize, first: u64, count: u64, out: &mut Vec<
             session_id: a.session,
             page_url: format!("/products/{pid}"),
             page_title: "Product".to_string(),
-            referrer: if h % 3 == 0 { "https://www.google.com/" } else { "" }.to_string(),
+            referrer: if h % 3 == 0 {
+                "https://www.google.com/"
+            } else {
+                ""
+            }
+            .to_string(),
             user_agent: m.pools.user_agents[(h % 64) as usize].clone(),
             ip_address: format!("198.51.{}.{}", (h >> 8) % 100, (h >> 16) as u8 | 1),
         });

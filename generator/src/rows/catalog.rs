@@ -52,7 +52,11 @@ pub fn variant_name(p: u64, v: u64, h: u64) -> (String, &'static str, &'static s
     let color = COLORS[((h >> 8) as usize + v as usize) % COLORS.len()];
     let size = SIZES[((h >> 16) as usize + v as usize) % SIZES.len()];
     let _ = p;
-    (format!("{} / {}", crate::rows::tenants::capitalise(color), size), color, size)
+    (
+        format!("{} / {}", crate::rows::tenants::capitalise(color), size),
+        color,
+        size,
+    )
 }
 
 pub fn products(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
@@ -91,7 +95,9 @@ pub fn products(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
         }
         let short = &desc[..name.len() + 1];
         let digital = dept.name == "Books" && h % 10 == 0;
-        let weight_g = (crate::distribution::log_normal(unit(mix(h ^ 41)), unit(mix(h ^ 43)), 600.0, 0.9)) as i64;
+        let weight_g =
+            (crate::distribution::log_normal(unit(mix(h ^ 41)), unit(mix(h ^ 43)), 600.0, 0.9))
+                as i64;
         let dims = format!(
             r#"{{"length": {}, "width": {}, "height": {}}}"#,
             10 + h % 60,
@@ -152,7 +158,8 @@ pub fn products(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
             let quantity = if vh % 33 == 0 {
                 0
             } else {
-                crate::distribution::log_normal(unit(mix(vh ^ 3)), unit(mix(vh ^ 5)), 60.0, 0.8) as i32
+                crate::distribution::log_normal(unit(mix(vh ^ 3)), unit(mix(vh ^ 5)), 60.0, 0.8)
+                    as i32
             };
             let reserved = (vh % 3) as i32;
             batch

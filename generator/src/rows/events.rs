@@ -51,10 +51,16 @@ pub fn events(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
         let a = actor(m, h);
         let at = instant(&m.pg_events, i, n);
         let kind = event_type(h);
-        let data = if kind.starts_with("product") || kind.starts_with("cart") || kind.starts_with("wishlist") {
+        let data = if kind.starts_with("product")
+            || kind.starts_with("cart")
+            || kind.starts_with("wishlist")
+        {
             format!(r#"{{"product_id": "{}"}}"#, m.product_id(a.product))
         } else if kind == "search.query" {
-            format!(r#"{{"terms": "{}"}}"#, crate::vocab::ADJECTIVES[zipf_word(crate::vocab::ADJECTIVES.len(), unit(h))])
+            format!(
+                r#"{{"terms": "{}"}}"#,
+                crate::vocab::ADJECTIVES[zipf_word(crate::vocab::ADJECTIVES.len(), unit(h))]
+            )
         } else {
             "{}".to_string()
         };

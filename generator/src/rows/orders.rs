@@ -55,8 +55,16 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
             m.pools.states[(ah / 4096 % 2048) as usize],
             m.pools.zips[(ah / 8192 % 2048) as usize]
         );
-        let shipping = dk.encrypt_with_nonce(nonce(7, o.index * 2), address.as_bytes(), b"orders.shipping_address");
-        let billing = dk.encrypt_with_nonce(nonce(7, o.index * 2 + 1), address.as_bytes(), b"orders.billing_address");
+        let shipping = dk.encrypt_with_nonce(
+            nonce(7, o.index * 2),
+            address.as_bytes(),
+            b"orders.shipping_address",
+        );
+        let billing = dk.encrypt_with_nonce(
+            nonce(7, o.index * 2 + 1),
+            address.as_bytes(),
+            b"orders.billing_address",
+        );
         batch
             .buffer(Table::Orders)
             .row(17)

@@ -3,7 +3,7 @@
 use super::{Batch, Table};
 use crate::model::Model;
 use crate::rng::{key, Stream};
-use crate::vocab::{slugify, DEPARTMENTS, ADJECTIVES};
+use crate::vocab::{slugify, ADJECTIVES, DEPARTMENTS};
 
 pub const TABLES: &[Table] = &[Table::Tenants];
 pub const CATEGORY_TABLES: &[Table] = &[Table::Categories];
@@ -75,7 +75,9 @@ pub fn categories(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
                 .text(&name)
                 .text(&slug)
                 .text(&format!("{name} from our {} department.", dept.name))
-                .opt_uuid(crate::model::Model::category_parent(t, local).map(|p| m.category_id(t, p)))
+                .opt_uuid(
+                    crate::model::Model::category_parent(t, local).map(|p| m.category_id(t, p)),
+                )
                 .text(&format!("{}/categories/{slug}.png", m.config.image_base))
                 .i32(local as i32)
                 .bool(h % 50 != 0)

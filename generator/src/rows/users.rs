@@ -47,8 +47,13 @@ pub fn email(m: &Model, u: u64) -> String {
     let h = key(m.seed(), Stream::User, u);
     let first = &m.pools.first_names[(h % 2048) as usize];
     let last = &m.pools.last_names[(h / 2048 % 2048) as usize];
-    format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), u)
-        .replace([' ', '\''], "")
+    format!(
+        "{}.{}{}@example.com",
+        first.to_lowercase(),
+        last.to_lowercase(),
+        u
+    )
+    .replace([' ', '\''], "")
 }
 
 fn country(currency: &str) -> &'static str {
@@ -81,8 +86,15 @@ pub fn users(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
         let last = &m.pools.last_names[(h / 2048 % 2048) as usize];
         let email = email(m, u);
         let phone = format!("+1555{:07}", mix(h) % 10_000_000);
-        let dob = format!("{}-{:02}-{:02}", 1950 + h % 55, 1 + h / 7 % 12, 1 + h / 91 % 28);
-        let seal = |col: u8, idx: u64, text: &str, ctx: &[u8]| dk.encrypt_with_nonce(nonce(col, idx), text.as_bytes(), ctx);
+        let dob = format!(
+            "{}-{:02}-{:02}",
+            1950 + h % 55,
+            1 + h / 7 % 12,
+            1 + h / 91 % 28
+        );
+        let seal = |col: u8, idx: u64, text: &str, ctx: &[u8]| {
+            dk.encrypt_with_nonce(nonce(col, idx), text.as_bytes(), ctx)
+        };
         let email_hash = platform::crypto::lookup_hash(&m.lookup_secret, &email);
         let phone_hash = platform::crypto::lookup_hash(&m.lookup_secret, &phone);
         let last_login = created + (mix(h ^ 9) % (as_of - created).max(1) as u64) as i64;
@@ -137,7 +149,11 @@ pub fn users(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
             .uuid(uuid7(created / 1000, h ^ 21))
             .uuid(id)
             .text(role)
-            .jsonb(if role == "user" { "{}" } else { r#"{"orders": "rw", "catalog": "rw"}"# })
+            .jsonb(if role == "user" {
+                "{}"
+            } else {
+                r#"{"orders": "rw", "catalog": "rw"}"#
+            })
             .ts_us(created);
         for k in 0..addresses(h) {
             let ah = key(m.seed(), Stream::Address, u * 4 + k);
@@ -155,17 +171,45 @@ pub fn users(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
                 .uuid(id)
                 .text(kind)
                 .bool(k < 2)
-                .bytea(&dk.encrypt_with_nonce(nonce(6, base), first.as_bytes(), b"user_addresses.first_name"))
-                .bytea(&dk.encrypt_with_nonce(nonce(6, base + 1), last.as_bytes(), b"user_addresses.last_name"))
+                .bytea(&dk.encrypt_with_nonce(
+                    nonce(6, base),
+                    first.as_bytes(),
+                    b"user_addresses.first_name",
+                ))
+                .bytea(&dk.encrypt_with_nonce(
+                    nonce(6, base + 1),
+                    last.as_bytes(),
+                    b"user_addresses.last_name",
+                ))
                 .null()
-                .bytea(&dk.encrypt_with_nonce(nonce(6, base + 2), street.as_bytes(), b"user_addresses.address_line_1"))
+                .bytea(&dk.encrypt_with_nonce(
+                    nonce(6, base + 2),
+                    street.as_bytes(),
+                    b"user_addresses.address_line_1",
+                ))
                 .null()
-                .bytea(&dk.encrypt_with_nonce(nonce(6, base + 3), city.as_bytes(), b"user_addresses.city"))
-                .bytea(&dk.encrypt_with_nonce(nonce(6, base + 4), state.as_bytes(), b"user_addresses.state"))
-                .bytea(&dk.encrypt_with_nonce(nonce(6, base + 5), zip.as_bytes(), b"user_addresses.postal_code"))
+                .bytea(&dk.encrypt_with_nonce(
+                    nonce(6, base + 3),
+                    city.as_bytes(),
+                    b"user_addresses.city",
+                ))
+                .bytea(&dk.encrypt_with_nonce(
+                    nonce(6, base + 4),
+                    state.as_bytes(),
+                    b"user_addresses.state",
+                ))
+                .bytea(&dk.encrypt_with_nonce(
+                    nonce(6, base + 5),
+                    zip.as_bytes(),
+                    b"user_addresses.postal_code",
+                ))
                 .text(country(t.currency))
                 .opt_bytea((!erased).then_some(&phone_hash[..]))
-                .bytea(&dk.encrypt_with_nonce(nonce(6, base + 6), phone.as_bytes(), b"user_addresses.phone"))
+                .bytea(&dk.encrypt_with_nonce(
+                    nonce(6, base + 6),
+                    phone.as_bytes(),
+                    b"user_addresses.phone",
+                ))
                 .ts_us(created)
                 .ts_us(created);
         }
@@ -183,7 +227,11 @@ pub fn users(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
             .text(t.currency)
             .text(lang)
             .text("UTC")
-            .jsonb(if h % 4 == 0 { r#"{"email": false, "sms": false}"# } else { r#"{"email": true, "sms": false}"# })
+            .jsonb(if h % 4 == 0 {
+                r#"{"email": false, "sms": false}"#
+            } else {
+                r#"{"email": true, "sms": false}"#
+            })
             .jsonb(r#"{"marketing": false, "analytics": true}"#)
             .ts_us(created)
             .ts_us(created);
@@ -203,7 +251,11 @@ pub fn users(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
                     .uuid(uuid7(start / 1000, sh))
                     .uuid(id)
                     .bytea(&token)
-                    .jsonb(if sh % 2 == 0 { r#"{"device": "mobile"}"# } else { r#"{"device": "desktop"}"# })
+                    .jsonb(if sh % 2 == 0 {
+                        r#"{"device": "mobile"}"#
+                    } else {
+                        r#"{"device": "desktop"}"#
+                    })
                     .inet4([10, (sh >> 8) as u8, (sh >> 16) as u8, (sh >> 24) as u8 | 1])
                     .text(ua)
                     .ts_us(start + 30 * DAY_US)

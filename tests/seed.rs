@@ -1,0 +1,307 @@
+//! Seeding through the real binary: the same rows whatever the number of jobs, exactly-once
+//! resume after `kill -9`, `verify` catching damage, and bad input.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sqlx::{Connection, PgConnection};
+
+use crate::common::{settings, TestDb};
+
+/// A per-test ClickHouse database, named after the PostgreSQL one, through a config file.
+struct Seeder {
+    db: TestDb,
+    config: PathBuf,
+    clickhouse_db: String,
+}
+
+impl Seeder {
+    async fn new() -> Seeder {
+        let db = TestDb::new().await;
+        let clickhouse_db = db.name.clone();
+        let config = std::env::temp_dir().join(format!("{}.toml", db.name));
+        std::fs::write(
+            &config,
+            format!("clickhouse_database = \"{clickhouse_db}\"\n"),
+        )
+        .unwrap();
+        Seeder {
+            db,
+            config,
+            clickhouse_db,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shopbench"));
+        let loader_password = self
+            .db
+            .target
+            .loader
+            .expose()
+            .password()
+            .unwrap_or("")
+            .to_string();
+        cmd.arg("--workdir")
+            .arg(&settings().workdir)
+            .arg("--config")
+            .arg(&self.config)
+            .args(["--database-url", self.db.target.admin.expose().as_str()])
+            .args(args)
+            .env("SHOPBENCH_LOADER_PASSWORD", loader_password)
+            .env_remove("DATABASE_URL")
+            .env_remove("SHOPBENCH_CONFIG");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().expect("run shopbench")
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start shopbench")
+    }
+
+    async fn admin(&self) -> PgConnection {
+        self.db.admin().await
+    }
+
+    async fn finish(self) {
+        let _ = std::fs::remove_file(&self.config);
+        if let Ok(url) = platform::services::clickhouse_url(&settings()).await {
+            let client = platform::schema::clickhouse::client(&url, None);
+            let _ = client
+                .query(&format!("DROP DATABASE IF EXISTS {}", self.clickhouse_db))
+                .execute()
+                .await;
+        }
+        self.db.finish().await;
+    }
+}
+
+fn ok(out: &std::process::Output) -> String {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "shopbench failed: {text}");
+    text
+}
+
+/// Order-independent checksums of every seeded table.
+async fn checksums(conn: &mut PgConnection) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for t in generator::rows::Table::ALL {
+        let sql = format!(
+            "SELECT count(*)::text || ':' || coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)::text \
+             FROM shop.{} t",
+            t.name()
+        );
+        let sum: String = sqlx::query_scalar(&sql)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        out.push((t.name().to_string(), sum));
+    }
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit.log")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    out.push(("audit.log rows".into(), audit.to_string()));
+    out
+}
+
+async fn clickhouse_checksums(database: &str) -> Vec<(String, String)> {
+    let url = platform::services::clickhouse_url(&settings())
+        .await
+        .unwrap();
+    let client = platform::schema::clickhouse::client(&url, Some(database));
+    let mut out = Vec::new();
+    for (table, id) in [
+        ("events", "event_id"),
+        ("page_views", "view_id"),
+        ("order_facts FINAL", "order_item_id"),
+    ] {
+        let (n, sum): (u64, u64) = client
+            .query(&format!("SELECT count(), sum(cityHash64(toString(tenant_id), created_at, toString({id}))) FROM {table}"))
+            .fetch_one()
+            .await
+            .unwrap();
+        out.push((table.to_string(), format!("{n}:{sum}")));
+    }
+    out
+}
+
+const SMALL: &[&str] = &[
+    "seed",
+    "--scale-factor",
+    "0.00005",
+    "--as-of",
+    "2026-01-15",
+    "--quiet",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jobs_do_not_change_a_single_row() {
+    let (one, eight) = tokio::join!(Seeder::new(), Seeder::new());
+    let a = [SMALL, &["--jobs", "1"]].concat();
+    let b = [SMALL, &["--jobs", "8"]].concat();
+    let (ra, rb) = std::thread::scope(|s| {
+        let ha = s.spawn(|| one.run(&a));
+        let hb = s.spawn(|| eight.run(&b));
+        (ha.join().unwrap(), hb.join().unwrap())
+    });
+    ok(&ra);
+    ok(&rb);
+    let sums_one = checksums(&mut one.admin().await).await;
+    let sums_eight = checksums(&mut eight.admin().await).await;
+    assert!(
+        sums_one.iter().all(|(_, s)| !s.starts_with("0:")),
+        "every table has rows: {sums_one:?}"
+    );
+    assert_eq!(sums_one, sums_eight);
+    if platform::services::clickhouse_available(&settings()) {
+        let ch_one = clickhouse_checksums(&one.clickhouse_db).await;
+        assert!(
+            ch_one.iter().all(|(_, s)| !s.starts_with("0:")),
+            "{ch_one:?}"
+        );
+        assert_eq!(ch_one, clickhouse_checksums(&eight.clickhouse_db).await);
+    }
+    // A different seed gives different data.
+    let c = Seeder::new().await;
+    ok(&c.run(&[SMALL, &["--seed", "7"]].concat()));
+    assert_ne!(checksums(&mut c.admin().await).await, sums_one);
+    ok(&one.run(&["verify"]));
+    for s in [one, eight, c] {
+        s.finish().await;
+    }
+}
+
+/// Waits until `sql` (a count) is positive or the child exits; returns whether it was reached.
+async fn wait_for(conn: &mut PgConnection, child: &mut Child, sql: &str) -> bool {
+    loop {
+        let n: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_or(0);
+        if n > 0 {
+            return true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
+    let s = Seeder::new().await;
+    let mut conn = s.admin().await;
+    let args = [
+        "seed",
+        "--scale-factor",
+        "0.0001",
+        "--as-of",
+        "2026-01-15",
+        "--quiet",
+        "--jobs",
+        "3",
+    ];
+    let resume = ["seed", "--resume", "--quiet", "--jobs", "2"];
+    // Kill points: in the middle of the users, the orders, the events, after the last COPY while
+    // indexes are rebuilt, and in the ClickHouse firehose.
+    let kill_points = [
+        "SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'users'",
+        "SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'orders' HAVING count(*) > 2",
+        "SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'events'",
+        "SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'page_views'",
+        "SELECT count(*) FROM shopbench_meta.seed_chunks_started WHERE phase LIKE 'clickhouse.%'",
+    ];
+    let mut kills = 0;
+    for (i, point) in kill_points.iter().enumerate() {
+        let mut child = s.spawn(if i == 0 { &args[..] } else { &resume[..] });
+        if wait_for(&mut conn, &mut child, point).await {
+            child.kill().expect("kill -9");
+            kills += 1;
+        }
+        child.wait().unwrap();
+        let _ = PgConnection::ping(&mut conn).await;
+    }
+    assert!(kills >= 3, "the seed was killed {kills} times");
+    let out = ok(&s.run(&resume));
+    assert!(out.contains("resuming"), "{out}");
+    // verify: every table's count equals the plan (no duplicate, no gap), no orphans, invariants.
+    let verified = ok(&s.run(&["verify"]));
+    assert!(verified.contains("0 failed"), "{verified}");
+    assert!(ok(&s.run(&resume)).contains("nothing to resume"));
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verify_fails_on_damaged_data_and_bad_input_exits_2() {
+    let s = Seeder::new().await;
+    // No seed yet: resume and verify say what to do, exit 2.
+    let out = s.run(&["seed", "--resume"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("seed --scale tiny"));
+    let out = s.run(&["seed", "--as-of", "2026-13-01"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD"));
+
+    ok(&s.run(SMALL));
+    let out = s.run(SMALL);
+    assert_eq!(out.status.code(), Some(2), "a second seed is refused");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a seed"));
+
+    // Remove one order line: verify must notice the count and the subtotal.
+    let mut admin = s.admin().await;
+    sqlx::raw_sql(
+        "DELETE FROM shop.order_items_p2025_12 WHERE ctid = (SELECT ctid FROM shop.order_items_p2025_12 LIMIT 1)",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let out = s.run(&["verify"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("FAIL rows shop.order_items"), "{text}");
+    assert!(
+        text.contains("FAIL order subtotal = sum of its lines"),
+        "{text}"
+    );
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_prints_the_plan_and_refuses_a_disk_too_small() {
+    let s = Seeder::new().await;
+    let text = ok(&s.run(&["seed", "--scale", "tiny", "--dry-run"]));
+    for table in [
+        "shop.orders",
+        "shop.payment_transactions",
+        "clickhouse.events",
+        "audit.log",
+        "total",
+    ] {
+        assert!(text.contains(table), "{text}");
+    }
+    // `full` needs terabytes; no machine this test runs on has them free.
+    let out = s.run(&["seed", "--scale", "full", "--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("choose a smaller --scale"), "{err}");
+    let seeded: i64 = sqlx::query_scalar("SELECT count(*) FROM shopbench_meta.seed_runs")
+        .fetch_one(&mut s.admin().await)
+        .await
+        .unwrap();
+    assert_eq!(seeded, 0, "a dry run loads nothing");
+    s.finish().await;
+}
