@@ -209,6 +209,13 @@ impl CopyBuffer {
         &self.buf
     }
 
+    /// Empties the buffer (keeps its allocation).
+    pub fn clear(&mut self) {
+        self.buf.truncate(HEADER.len());
+        self.rows = 0;
+        self.finished = false;
+    }
+
     pub fn rows(&self) -> u64 {
         self.rows
     }

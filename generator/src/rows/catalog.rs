@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::{Batch, Table};
 use crate::model::{uuid7, Model, Tenant};
 use crate::rng::{key, mix, unit, Stream};
+use crate::rows::tenants::push_capitalised;
 use crate::vocab::{slugify, ADJECTIVES, COLORS, DEPARTMENTS, DESCRIPTION_WORDS, MATERIALS, SIZES};
 
 pub const TABLES: &[Table] = &[
@@ -32,15 +33,16 @@ pub fn product_name(m: &Model, t: &Tenant, p: u64, out: &mut String) {
     out.clear();
     out.push_str(brand);
     out.push(' ');
-    out.push_str(&crate::rows::tenants::capitalise(adj));
+    push_capitalised(out, adj);
     if h % 3 == 0 {
         out.push(' ');
-        out.push_str(&crate::rows::tenants::capitalise(
+        push_capitalised(
+            out,
             MATERIALS[zipf_word(MATERIALS.len(), unit(mix(h ^ 29)))],
-        ));
+        );
     }
     out.push(' ');
-    out.push_str(&crate::rows::tenants::capitalise(noun));
+    push_capitalised(out, noun);
 }
 
 pub fn sku(p_local: u64, out: &mut String) {

@@ -128,22 +128,33 @@ impl Table {
 #[derive(Debug, Default)]
 pub struct Batch {
     pub tables: Vec<(Table, CopyBuffer)>,
+    sink: CopyBuffer,
 }
 
 impl Batch {
     pub fn new(tables: &[Table]) -> Self {
         Batch {
             tables: tables.iter().map(|&t| (t, CopyBuffer::default())).collect(),
+            sink: CopyBuffer::default(),
         }
     }
 
+    /// The buffer of `table`, or a sink that drops rows when the batch was made without it
+    /// (benchmarks encode one table of a group at a time).
     pub fn buffer(&mut self, table: Table) -> &mut CopyBuffer {
-        &mut self
-            .tables
-            .iter_mut()
-            .find(|(t, _)| *t == table)
-            .expect("the batch was made with this table")
-            .1
+        match self.tables.iter().position(|(t, _)| *t == table) {
+            Some(i) => &mut self.tables[i].1,
+            None => {
+                self.sink.clear();
+                &mut self.sink
+            }
+        }
+    }
+
+    /// Whether the batch holds `table` (encoders skip the work for tables it does not).
+    #[inline]
+    pub fn wants(&self, table: Table) -> bool {
+        self.tables.iter().any(|(t, _)| *t == table)
     }
 
     pub fn rows(&self) -> u64 {

@@ -87,6 +87,15 @@ pub fn categories(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
     }
 }
 
+/// Appends `word` with its first letter upper-cased (no allocation).
+pub fn push_capitalised(out: &mut String, word: &str) {
+    let mut c = word.chars();
+    if let Some(f) = c.next() {
+        out.extend(f.to_uppercase());
+        out.push_str(c.as_str());
+    }
+}
+
 pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
