@@ -1,7 +1,8 @@
--- Bulk loading (shopbench seed): exactly-once chunk bookkeeping, and secondary indexes and
--- foreign keys deferred while loading, as pg_restore does. The loader owns no table, so the
--- deferral runs through SECURITY DEFINER functions that do only this; primary keys and unique
--- constraints stay in place during the load, so a duplicated chunk fails loudly.
+-- Bulk loading (shopbench seed): exactly-once chunk bookkeeping, and keys, indexes and foreign
+-- keys deferred while loading, as pg_restore does: primary keys and unique constraints are added
+-- back first (a duplicated row would fail there, loudly), then the other indexes, then the
+-- foreign keys, which validate every row. The loader owns no table, so the deferral runs through
+-- SECURITY DEFINER functions that do only this.
 
 GRANT USAGE ON SCHEMA shopbench_meta TO shopbench_loader;
 
@@ -35,7 +36,7 @@ CREATE TABLE shopbench_meta.seed_chunks_started (
 -- Definitions of the indexes and foreign keys dropped for the load, until they are rebuilt.
 CREATE TABLE shopbench_meta.deferred_objects (
     name        text PRIMARY KEY,
-    kind        text NOT NULL CHECK (kind IN ('index', 'foreign key')),
+    kind        text NOT NULL CHECK (kind IN ('key', 'index', 'foreign key')),
     table_name  text NOT NULL,
     definition  text NOT NULL
 );
@@ -45,9 +46,9 @@ GRANT SELECT, INSERT ON shopbench_meta.seed_chunks TO shopbench_loader;
 GRANT SELECT, INSERT, DELETE ON shopbench_meta.seed_chunks_started TO shopbench_loader;
 GRANT SELECT ON shopbench_meta.deferred_objects TO shopbench_loader;
 
--- Drops the secondary (non-unique) indexes and the foreign keys of the shop tables, keeping
--- their definitions. Idempotent: what is already deferred stays deferred. Returns how many
--- objects are deferred.
+-- Drops the foreign keys, primary keys, unique constraints and other indexes of the shop tables
+-- (and the audit log's secondary index), keeping their definitions. Idempotent: what is already
+-- deferred stays deferred. Returns how many objects are deferred.
 CREATE FUNCTION shopbench_meta.defer_load_objects() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -56,24 +57,30 @@ DECLARE
     obj record;
 BEGIN
     FOR obj IN
-        SELECT format('%I.%I', n.nspname, ic.relname) AS name, 'index' AS kind,
-               format('%I.%I', n.nspname, c.relname) AS table_name,
-               pg_get_indexdef(i.indexrelid) AS definition
-          FROM pg_index i
-          JOIN pg_class ic ON ic.oid = i.indexrelid
-          JOIN pg_class c ON c.oid = i.indrelid
-          JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'shop' AND NOT c.relispartition AND c.relkind IN ('r', 'p')
-           AND NOT i.indisunique AND NOT i.indisprimary
-        UNION ALL
-        SELECT format('%I.%I', n.nspname, con.conname), 'foreign key',
-               format('%I.%I', n.nspname, c.relname),
-               format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, c.relname, con.conname,
-                      pg_get_constraintdef(con.oid))
-          FROM pg_constraint con
-          JOIN pg_class c ON c.oid = con.conrelid
-          JOIN pg_namespace n ON n.oid = c.relnamespace
-         WHERE n.nspname = 'shop' AND con.contype = 'f' AND con.conparentid = 0 AND NOT c.relispartition
+        SELECT * FROM (
+            SELECT 1 AS step, format('%I.%I', n.nspname, con.conname) AS name,
+                   CASE con.contype WHEN 'f' THEN 'foreign key' ELSE 'key' END AS kind,
+                   format('%I.%I', n.nspname, c.relname) AS table_name,
+                   format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, c.relname, con.conname,
+                          pg_get_constraintdef(con.oid)) AS definition
+              FROM pg_constraint con
+              JOIN pg_class c ON c.oid = con.conrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'shop' AND con.contype IN ('f', 'p', 'u') AND con.conparentid = 0
+               AND NOT c.relispartition
+            UNION ALL
+            SELECT 2, format('%I.%I', n.nspname, ic.relname), 'index',
+                   format('%I.%I', n.nspname, c.relname), pg_get_indexdef(i.indexrelid)
+              FROM pg_index i
+              JOIN pg_class ic ON ic.oid = i.indexrelid
+              JOIN pg_class c ON c.oid = i.indrelid
+              JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE (n.nspname = 'shop' OR (n.nspname = 'audit' AND c.relname = 'log'))
+               AND NOT c.relispartition AND c.relkind IN ('r', 'p') AND NOT i.indisprimary
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
+        ) objects
+        -- Foreign keys before the keys they reference.
+        ORDER BY step, kind = 'key', name
     LOOP
         INSERT INTO shopbench_meta.deferred_objects (name, kind, table_name, definition)
         VALUES (obj.name, obj.kind, obj.table_name, obj.definition);
@@ -88,7 +95,8 @@ BEGIN
 END
 $$;
 
--- Rebuilds one deferred object (indexes first, then foreign keys, which validate every row);
+-- Rebuilds one deferred object (keys first, then indexes, then foreign keys, which validate
+-- every row);
 -- called once per object so that the loader can rebuild several in parallel.
 CREATE FUNCTION shopbench_meta.restore_load_object(object_name text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER

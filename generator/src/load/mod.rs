@@ -215,16 +215,15 @@ pub async fn run(
 
     let t = Instant::now();
     let objects = postgres::deferred(pool).await?;
-    let (indexes, fks): (Vec<_>, Vec<_>) =
-        objects.into_iter().partition(|(_, kind)| kind == "index");
-    for group in [indexes, fks] {
+    for kind in ["key", "index", "foreign key"] {
+        let group: Vec<_> = objects.iter().filter(|(_, k)| k == kind).cloned().collect();
         parallel(group, options.jobs, |(name, _)| async move {
             postgres::restore(pool, &name).await
         })
         .await?;
     }
     phase_seconds.insert("indexes".into(), t.elapsed().as_secs_f64());
-    progress.say("secondary indexes built and foreign keys validated");
+    progress.say("keys and indexes built, foreign keys validated");
 
     let t = Instant::now();
     let mut tables: Vec<String> = crate::rows::Table::ALL
