@@ -17,8 +17,13 @@ use platform::services::{self, PostgresTarget};
 use sqlx::{Connection, PgConnection};
 
 async fn fresh_db(server: &PostgresTarget, name: &str, schema: bool) -> PostgresTarget {
-    let mut admin = PgConnection::connect(server.admin.expose().as_str()).await.unwrap();
-    for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")] {
+    let mut admin = PgConnection::connect(server.admin.expose().as_str())
+        .await
+        .unwrap();
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
         sqlx::raw_sql(&sql).execute(&mut admin).await.unwrap();
     }
     let target = server.with_database(name);
@@ -29,17 +34,25 @@ async fn fresh_db(server: &PostgresTarget, name: &str, schema: bool) -> Postgres
 }
 
 async fn data_bytes(target: &PostgresTarget, schemas: &str) -> u64 {
-    let mut c = PgConnection::connect(target.admin.expose().as_str()).await.unwrap();
+    let mut c = PgConnection::connect(target.admin.expose().as_str())
+        .await
+        .unwrap();
     let sql = format!(
         "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c \
          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ({schemas}) AND c.relkind = 'r'"
     );
-    sqlx::query_scalar::<_, i64>(&sql).fetch_one(&mut c).await.unwrap() as u64
+    sqlx::query_scalar::<_, i64>(&sql)
+        .fetch_one(&mut c)
+        .await
+        .unwrap() as u64
 }
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let scale = match args.first().map(String::as_str) {
         Some("tiny") => Scale::Tiny,
         Some("medium") => Scale::Medium,
@@ -57,7 +70,15 @@ async fn main() {
     };
     let model = Arc::new(Model::new(config.clone()));
     let plan = generator::plan::compute(&model, true);
-    println!("scale {} ({} planned PostgreSQL rows), {jobs} jobs", scale.name(), plan.rows.iter().filter(|(k, _)| !k.starts_with("clickhouse.")).map(|(_, v)| v).sum::<u64>());
+    println!(
+        "scale {} ({} planned PostgreSQL rows), {jobs} jobs",
+        scale.name(),
+        plan.rows
+            .iter()
+            .filter(|(k, _)| !k.starts_with("clickhouse."))
+            .map(|(_, v)| v)
+            .sum::<u64>()
+    );
 
     // Ceiling: every chunk encoded first, then streamed.
     let ceiling_db = fresh_db(&server, "shopbench_bench_ceiling", true).await;
@@ -70,10 +91,22 @@ async fn main() {
     }
     let encode_secs = t.elapsed().as_secs_f64();
     let bytes: u64 = chunks.iter().map(|(_, _, b)| b.bytes()).sum();
-    println!("encoded {} chunks, {:.1} MB of COPY data, in {encode_secs:.1} s (not timed below)", chunks.len(), bytes as f64 / 1e6);
-    let pool = pgload::connect(&ceiling_db.loader, jobs as u32 + 2).await.unwrap();
+    println!(
+        "encoded {} chunks, {:.1} MB of COPY data, in {encode_secs:.1} s (not timed below)",
+        chunks.len(),
+        bytes as f64 / 1e6
+    );
+    let pool = pgload::connect(&ceiling_db.loader, jobs as u32 + 2)
+        .await
+        .unwrap();
     let t = Instant::now();
-    pgload::prepare(&pool, model.history.start_us() - generator::model::DAY_US, config.as_of_us).await.unwrap();
+    pgload::prepare(
+        &pool,
+        model.history.start_us() - generator::model::DAY_US,
+        config.as_of_us,
+    )
+    .await
+    .unwrap();
     let mut by_phase: Vec<Vec<_>> = Vec::new();
     let mut current = None;
     for (phase, c, b) in chunks {
@@ -93,7 +126,9 @@ async fn main() {
                 loop {
                     let next = group.lock().unwrap().pop();
                     let Some((phase, c, batch)) = next else { break };
-                    pgload::load_chunk(&mut conn, phase, c, &batch).await.unwrap();
+                    pgload::load_chunk(&mut conn, phase, c, &batch)
+                        .await
+                        .unwrap();
                 }
             }));
         }
@@ -105,7 +140,11 @@ async fn main() {
     // Same rebuild as the seed: keys, indexes, foreign keys; `jobs` at a time within each step.
     let objects = pgload::deferred(&pool).await.unwrap();
     for kind in ["key", "index", "foreign key"] {
-        let names: Vec<String> = objects.iter().filter(|(_, k)| k == kind).map(|(n, _)| n.clone()).collect();
+        let names: Vec<String> = objects
+            .iter()
+            .filter(|(_, k)| k == kind)
+            .map(|(n, _)| n.clone())
+            .collect();
         for batch in names.chunks(jobs) {
             let tasks: Vec<_> = batch
                 .iter()
@@ -124,13 +163,31 @@ async fn main() {
 
     // The real seed.
     let seed_db = fresh_db(&server, "shopbench_bench_seed", true).await;
-    let pool = pgload::connect(&seed_db.loader, jobs as u32 + 2).await.unwrap();
-    pgload::begin_run(&pool, &config, &plan).await.unwrap();
-    let targets = load::Targets { clickhouse: None, store: None, search: None };
-    let summary = load::run(model.clone(), &plan, &pool, &targets, &load::Options { jobs, progress: Mode::Quiet })
+    let pool = pgload::connect(&seed_db.loader, jobs as u32 + 2)
         .await
         .unwrap();
-    let seed_load: f64 = Phase::POSTGRES.iter().map(|p| summary.phases.get(p.name()).copied().unwrap_or(0.0)).sum::<f64>()
+    pgload::begin_run(&pool, &config, &plan).await.unwrap();
+    let targets = load::Targets {
+        clickhouse: None,
+        store: None,
+        search: None,
+    };
+    let summary = load::run(
+        model.clone(),
+        &plan,
+        &pool,
+        &targets,
+        &load::Options {
+            jobs,
+            progress: Mode::Quiet,
+        },
+    )
+    .await
+    .unwrap();
+    let seed_load: f64 = Phase::POSTGRES
+        .iter()
+        .map(|p| summary.phases.get(p.name()).copied().unwrap_or(0.0))
+        .sum::<f64>()
         + summary.phases.get("prepare").copied().unwrap_or(0.0);
     let seed_total = seed_load + summary.phases.get("indexes").copied().unwrap_or(0.0);
     pool.close().await;
@@ -143,7 +200,13 @@ async fn main() {
     let bindir = platform::services::postgres::locate_bindir().unwrap();
     let t = Instant::now();
     let status = std::process::Command::new(bindir.join("pgbench"))
-        .args(["-i", "-q", "-s", &pgbench_scale.to_string(), pgbench_db.admin.expose().as_str()])
+        .args([
+            "-i",
+            "-q",
+            "-s",
+            &pgbench_scale.to_string(),
+            pgbench_db.admin.expose().as_str(),
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
@@ -152,13 +215,54 @@ async fn main() {
     let pgbench_secs = t.elapsed().as_secs_f64();
     let pgbench_bytes = data_bytes(&pgbench_db, "'public'").await;
 
-    println!("\n{:<44} {:>10} {:>12} {:>10}", "", "seconds", "rows/s", "MB/s");
-    println!("{:<44} {:>10.2} {:>12.0} {:>10.1}", "ceiling: COPY of pre-encoded chunks", ceiling_load, rows / ceiling_load, ours as f64 / 1e6 / ceiling_total);
-    println!("{:<44} {:>10.2}", "ceiling: + indexes and foreign keys", ceiling_total);
-    println!("{:<44} {:>10.2} {:>12.0} {:>10.1}", "seed: generating while loading", seed_load, rows / seed_load, ours as f64 / 1e6 / seed_total);
-    println!("{:<44} {:>10.2}", "seed: + indexes and foreign keys", seed_total);
-    println!("{:<44} {:>10.2} {:>12} {:>10.1}", format!("pgbench -i -s {pgbench_scale} ({:.0} MB)", pgbench_bytes as f64 / 1e6), pgbench_secs, "", pgbench_bytes as f64 / 1e6 / pgbench_secs);
-    println!("\nseed / ceiling (load): {:.2}   (with indexes: {:.2})   target >= 0.90", ceiling_load / seed_load, ceiling_total / seed_total);
-    println!("seed vs pgbench -i, MB/s of table data (shop + audit, {:.0} MB): {:.2}x", ours as f64 / 1e6, (ours as f64 / seed_total) / (pgbench_bytes as f64 / pgbench_secs));
-    println!("peak memory of this process: {:.0} MB (holds the ceiling's pre-encoded chunks)", load::summary::peak_memory() as f64 / 1e6);
+    println!(
+        "\n{:<44} {:>10} {:>12} {:>10}",
+        "", "seconds", "rows/s", "MB/s"
+    );
+    println!(
+        "{:<44} {:>10.2} {:>12.0} {:>10.1}",
+        "ceiling: COPY of pre-encoded chunks",
+        ceiling_load,
+        rows / ceiling_load,
+        ours as f64 / 1e6 / ceiling_total
+    );
+    println!(
+        "{:<44} {:>10.2}",
+        "ceiling: + indexes and foreign keys", ceiling_total
+    );
+    println!(
+        "{:<44} {:>10.2} {:>12.0} {:>10.1}",
+        "seed: generating while loading",
+        seed_load,
+        rows / seed_load,
+        ours as f64 / 1e6 / seed_total
+    );
+    println!(
+        "{:<44} {:>10.2}",
+        "seed: + indexes and foreign keys", seed_total
+    );
+    println!(
+        "{:<44} {:>10.2} {:>12} {:>10.1}",
+        format!(
+            "pgbench -i -s {pgbench_scale} ({:.0} MB)",
+            pgbench_bytes as f64 / 1e6
+        ),
+        pgbench_secs,
+        "",
+        pgbench_bytes as f64 / 1e6 / pgbench_secs
+    );
+    println!(
+        "\nseed / ceiling (load): {:.2}   (with indexes: {:.2})   target >= 0.90",
+        ceiling_load / seed_load,
+        ceiling_total / seed_total
+    );
+    println!(
+        "seed vs pgbench -i, MB/s of table data (shop + audit, {:.0} MB): {:.2}x",
+        ours as f64 / 1e6,
+        (ours as f64 / seed_total) / (pgbench_bytes as f64 / pgbench_secs)
+    );
+    println!(
+        "peak memory of this process: {:.0} MB (holds the ceiling's pre-encoded chunks)",
+        load::summary::peak_memory() as f64 / 1e6
+    );
 }

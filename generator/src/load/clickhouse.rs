@@ -78,19 +78,12 @@ pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> R
     }
 }
 
-/// One INSERT of `rows` (RowBinary).
-async fn write_all<T>(target: &Target, table: &str, rows: &[T], what: &str) -> Result<()>
-where
-    T: clickhouse::RowOwned + clickhouse::RowWrite,
-{
-    let mut insert = target.client.insert::<T>(table).await.map_err(ch(what))?;
-    for row in rows {
-        insert.write(row).await.map_err(ch(what))?;
-    }
-    insert.end().await.map_err(ch(what))
-}
+/// Rows generated and written per slice: an INSERT streams any number of them while memory
+/// stays at one slice.
+const SLICE: u64 = 8_192;
 
-/// Inserts chunk `c` of a ClickHouse phase; returns its rows.
+/// Inserts chunk `c` of a ClickHouse phase as one INSERT (RowBinary), generating its rows slice
+/// by slice; returns its rows.
 pub async fn insert_chunk(
     target: &Target,
     m: &Model,
@@ -99,37 +92,80 @@ pub async fn insert_chunk(
     hours: &Hours,
 ) -> Result<u64> {
     let what = format!("inserting chunk {c} of {}", phase.name());
-    let mut events = Vec::new();
-    let mut views = Vec::new();
+    let what = what.as_str();
     match phase {
-        Phase::ChEvents | Phase::ChPageViews => {
+        Phase::ChEvents => {
+            let mut insert = target
+                .client
+                .insert::<analytics::EventRow>("events")
+                .await
+                .map_err(ch(what))?;
+            let mut rows = Vec::with_capacity(SLICE as usize);
             let mut total = 0;
             for h in phase.range(m, c) {
                 let h = h as usize;
-                let (first, count) = if phase == Phase::ChEvents {
-                    (hours.event_start[h], hours.events[h])
-                } else {
-                    (hours.view_start[h], hours.views[h])
-                };
-                total += count;
-                if phase == Phase::ChEvents {
-                    analytics::events(m, h, first, count, &mut events);
-                } else {
-                    analytics::page_views(m, h, first, count, &mut views);
+                let (first, count) = (hours.event_start[h], hours.events[h]);
+                for from in (0..count).step_by(SLICE as usize) {
+                    rows.clear();
+                    analytics::events(
+                        m,
+                        h,
+                        first,
+                        count,
+                        from..(from + SLICE).min(count),
+                        &mut rows,
+                    );
+                    for row in &rows {
+                        insert.write(row).await.map_err(ch(what))?;
+                    }
                 }
+                total += count;
             }
-            if !events.is_empty() {
-                write_all(target, "events", &events, &what).await?;
+            insert.end().await.map_err(ch(what))?;
+            Ok(total)
+        }
+        Phase::ChPageViews => {
+            let mut insert = target
+                .client
+                .insert::<analytics::PageViewRow>("page_views")
+                .await
+                .map_err(ch(what))?;
+            let mut rows = Vec::with_capacity(SLICE as usize);
+            let mut total = 0;
+            for h in phase.range(m, c) {
+                let h = h as usize;
+                let (first, count) = (hours.view_start[h], hours.views[h]);
+                for from in (0..count).step_by(SLICE as usize) {
+                    rows.clear();
+                    analytics::page_views(
+                        m,
+                        h,
+                        first,
+                        count,
+                        from..(from + SLICE).min(count),
+                        &mut rows,
+                    );
+                    for row in &rows {
+                        insert.write(row).await.map_err(ch(what))?;
+                    }
+                }
+                total += count;
             }
-            if !views.is_empty() {
-                write_all(target, "page_views", &views, &what).await?;
-            }
+            insert.end().await.map_err(ch(what))?;
             Ok(total)
         }
         _ => {
             let mut rows = Vec::new();
             analytics::order_facts(m, Phase::ChOrderFacts.range(m, c), &mut rows);
-            write_all(target, "order_facts", &rows, &what).await?;
+            let mut insert = target
+                .client
+                .insert::<analytics::OrderFactRow>("order_facts")
+                .await
+                .map_err(ch(what))?;
+            for row in &rows {
+                insert.write(row).await.map_err(ch(what))?;
+            }
+            insert.end().await.map_err(ch(what))?;
             Ok(rows.len() as u64)
         }
     }

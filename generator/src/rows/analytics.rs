@@ -76,10 +76,18 @@ pub fn per_hour(m: &Model, total: u64) -> Vec<u64> {
     crate::distribution::allocate(total, &weights, 0)
 }
 
-/// The events of one hour; `first` is the global index of the hour's first event.
-pub fn events(m: &Model, hour: usize, first: u64, count: u64, out: &mut Vec<EventRow>) {
+/// Events `part` (a sub-range of 0..count) of the `count` events of one hour; `first` is the
+/// global index of the hour's first event.
+pub fn events(
+    m: &Model,
+    hour: usize,
+    first: u64,
+    count: u64,
+    part: std::ops::Range<u64>,
+    out: &mut Vec<EventRow>,
+) {
     let start = m.ch_events.hour_start_us(hour) / 1_000_000;
-    for j in 0..count {
+    for j in part {
         let i = first + j;
         let h = key(m.seed(), Stream::ChEvent, i);
         let a = actor(m, h);
@@ -102,9 +110,16 @@ pub fn events(m: &Model, hour: usize, first: u64, count: u64, out: &mut Vec<Even
     }
 }
 
-pub fn page_views(m: &Model, hour: usize, first: u64, count: u64, out: &mut Vec<PageViewRow>) {
+pub fn page_views(
+    m: &Model,
+    hour: usize,
+    first: u64,
+    count: u64,
+    part: std::ops::Range<u64>,
+    out: &mut Vec<PageViewRow>,
+) {
     let start = m.ch_events.hour_start_us(hour) / 1_000_000;
-    for j in 0..count {
+    for j in part {
         let i = first + j;
         let h = key(m.seed(), Stream::ChPageView, i);
         let a = actor(m, h);
