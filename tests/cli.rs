@@ -130,8 +130,16 @@ fn bad_input_is_one_line_and_exit_code_2() {
 #[test]
 fn later_commands_say_not_yet_implemented_with_exit_code_2() {
     for args in [
-        &["seed", "--scale", "tiny"][..],
-        &["verify"],
+        &[
+            "run",
+            "--mix",
+            "storefront",
+            "--rate",
+            "5",
+            "--out",
+            "results",
+        ][..],
+        &["capacity", "--mix", "storefront", "--out", "results"],
         &["report", "results"],
         &["compare", "a", "b"],
     ] {
