@@ -265,4 +265,19 @@ async fn main() {
         "peak memory of this process: {:.0} MB (holds the ceiling's pre-encoded chunks)",
         load::summary::peak_memory() as f64 / 1e6
     );
+
+    // The three databases hold gigabytes at `medium`: drop them.
+    let mut admin = PgConnection::connect(server.admin.expose().as_str())
+        .await
+        .unwrap();
+    for name in [
+        "shopbench_bench_ceiling",
+        "shopbench_bench_seed",
+        "shopbench_bench_pgbench",
+    ] {
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
 }

@@ -19,6 +19,7 @@
 //!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress and
 //!   the seed summary.
 //! - `verify.rs`: `shopbench verify`: counts, orphans, invariants, distributions.
+//! - `error.rs`: the crate's errors (thiserror), each with what was being done.
 
 // `h % n == 0` reads as "one in n" on a hash, which is how the generator draws rare cases.
 #![allow(clippy::manual_is_multiple_of)]

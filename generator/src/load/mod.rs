@@ -1,5 +1,5 @@
 //! The loaders: PostgreSQL phases in dependency order (parallel COPY BINARY, one transaction per
-//! chunk with its record), then the deferred indexes and foreign keys, ANALYZE, the search index,
+//! chunk with its record), then the deferred keys, indexes and foreign keys, ANALYZE, the search index,
 //! the sample images and the ClickHouse phases. Memory is bounded by jobs × one chunk's buffers,
 //! whatever the scale.
 
@@ -201,7 +201,7 @@ pub async fn run(
     let deferred = postgres::prepare(pool, history_start, model.config.as_of_us).await?;
     phase_seconds.insert("prepare".into(), t.elapsed().as_secs_f64());
     progress.say(&format!(
-        "partitions ready; {deferred} secondary indexes and foreign keys deferred"
+        "partitions ready; {deferred} keys, indexes and foreign keys deferred until the load is done"
     ));
 
     for phase in Phase::POSTGRES {

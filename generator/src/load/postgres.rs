@@ -1,5 +1,5 @@
 //! PostgreSQL side of the seed, as the loader role: the run record, partitions, deferral and
-//! rebuild of secondary indexes and foreign keys, one transaction per chunk (its COPY streams and
+//! rebuild of keys, indexes and foreign keys, one transaction per chunk (its COPY streams and
 //! its "done" record), ANALYZE.
 
 use std::collections::HashSet;
@@ -90,7 +90,7 @@ pub async fn finish_run(pool: &PgPool, summary: &serde_json::Value) -> Result<()
 }
 
 /// Monthly partitions for the whole history (and the current month, for the audit log), then
-/// the secondary indexes and foreign keys dropped until the load is done.
+/// the keys, indexes and foreign keys dropped until the load is done.
 pub async fn prepare(pool: &PgPool, from_us: i64, to_us: i64) -> Result<i32> {
     let day = |us: i64| {
         chrono::DateTime::from_timestamp_micros(us)
@@ -107,7 +107,7 @@ pub async fn prepare(pool: &PgPool, from_us: i64, to_us: i64) -> Result<i32> {
     let deferred: i32 = sqlx::query_scalar("SELECT shopbench_meta.defer_load_objects()")
         .fetch_one(pool)
         .await
-        .map_err(db("deferring secondary indexes and foreign keys"))?;
+        .map_err(db("deferring keys, indexes and foreign keys"))?;
     Ok(deferred)
 }
 
