@@ -5,7 +5,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::model::{uuid7, Model};
-use crate::rng::{key, mix, Stream};
+use crate::rng::{key, Stream};
 use crate::rows::events::{actor, event_type};
 
 #[derive(Debug, Clone, Serialize, clickhouse::Row)]
@@ -170,5 +170,4 @@ pub fn order_facts(m: &Model, range: std::ops::Range<u64>, out: &mut Vec<OrderFa
             });
         }
     });
-    let _ = mix;
 }

@@ -50,10 +50,10 @@ pub fn sku(p_local: u64, out: &mut String) {
     let _ = write!(out, "SKU-{p_local:08}");
 }
 
-pub fn variant_name(p: u64, v: u64, h: u64) -> (String, &'static str, &'static str) {
+/// A variant's display name, colour and size.
+pub fn variant_name(v: u64, h: u64) -> (String, &'static str, &'static str) {
     let color = COLORS[((h >> 8) as usize + v as usize) % COLORS.len()];
     let size = SIZES[((h >> 16) as usize + v as usize) % SIZES.len()];
-    let _ = p;
     (
         format!("{} / {}", crate::rows::tenants::capitalise(color), size),
         color,
@@ -73,8 +73,7 @@ pub fn products(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
         let id = m.product_id(p);
         let created = m.product_created_us(t, p);
         let cat = m.product_category(t, p);
-        let dept_i = m.category_department(t, cat);
-        let dept = &DEPARTMENTS[dept_i];
+        let dept = &DEPARTMENTS[m.category_department(t, cat)];
         product_name(m, t, p, &mut name);
         slug.clear();
         slugify(&name, &mut slug);
@@ -129,7 +128,7 @@ pub fn products(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
         for v in 0..m.variants(p) {
             let vh = key(m.seed(), Stream::Variant, p * 8 + v + 1);
             let vid = m.variant_id(t, p, v);
-            let (vname, color, size) = variant_name(p, v, vh);
+            let (vname, color, size) = variant_name(v, vh);
             let price = m.variant_price(t, p, v);
             let attributes = if dept.name == "Clothing" {
                 format!(r#"{{"color": "{color}", "size": "{size}"}}"#)
@@ -193,7 +192,6 @@ pub fn products(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
                 .bool(k == 0)
                 .ts_us(created);
         }
-        let _ = dept_i;
     }
 }
 

@@ -100,7 +100,7 @@ pub fn users(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
         let last_login = created + (mix(h ^ 9) % (as_of - created).max(1) as u64) as i64;
         super::token("$argon2id$v=19$m=19456,t=2,p=1$", mix(h ^ 13), &mut buf);
         let erased_at = erased.then(|| last_login + (as_of - last_login) / 2);
-        m_users_row(
+        users_row(
             batch.buffer(Table::Users),
             t.id,
             id,
@@ -267,7 +267,7 @@ pub fn users(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn m_users_row(
+fn users_row(
     b: &mut crate::copy::CopyBuffer,
     tenant: uuid::Uuid,
     id: uuid::Uuid,
