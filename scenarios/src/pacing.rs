@@ -1,0 +1,139 @@
+//! Pacing: when operations are meant to start.
+//!
+//! Open model: operations arrive at `rate` per second whatever the system does (constant spacing,
+//! or Poisson arrivals with exponential gaps from a seeded generator, so the same `--seed` gives
+//! the same schedule). Each operation's intended start comes from this schedule, and latency is
+//! measured from it. Closed model: `users` loops, each waiting `think` between operations.
+
+use std::time::Duration;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Arrivals {
+    /// Exactly 1/rate apart.
+    Constant,
+    /// Exponential gaps of mean 1/rate.
+    Poisson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pacing {
+    Open { rate: f64, arrivals: Arrivals },
+    Closed { users: u32, think: Duration },
+}
+
+/// The open model's intended start offsets (from the run's start), in order.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    gap_ns: f64,
+    arrivals: Arrivals,
+    rng: SmallRng,
+    /// Offset of the next operation, nanoseconds.
+    next_ns: f64,
+}
+
+impl Schedule {
+    /// `rate` in operations per second (> 0).
+    pub fn new(rate: f64, arrivals: Arrivals, seed: u64) -> Self {
+        assert!(rate > 0.0 && rate.is_finite(), "rate must be positive");
+        let gap_ns = 1e9 / rate;
+        let mut s = Schedule {
+            gap_ns,
+            arrivals,
+            rng: SmallRng::seed_from_u64(seed),
+            next_ns: 0.0,
+        };
+        // The first operation arrives one gap after the start, like every other.
+        s.next_ns = s.gap();
+        s
+    }
+
+    fn gap(&mut self) -> f64 {
+        match self.arrivals {
+            Arrivals::Constant => self.gap_ns,
+            Arrivals::Poisson => {
+                let u: f64 = self.rng.random();
+                -(1.0 - u).ln() * self.gap_ns
+            }
+        }
+    }
+}
+
+impl Iterator for Schedule {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let at = Duration::from_nanos(self.next_ns as u64);
+        self.next_ns += self.gap();
+        Some(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count_within(s: Schedule, window: Duration) -> usize {
+        s.take_while(|at| *at < window).count()
+    }
+
+    #[test]
+    fn constant_arrivals_are_exact() {
+        let s = Schedule::new(250.0, Arrivals::Constant, 1);
+        let first: Vec<Duration> = s.clone().take(3).collect();
+        assert_eq!(
+            first,
+            [
+                Duration::from_millis(4),
+                Duration::from_millis(8),
+                Duration::from_millis(12)
+            ]
+        );
+        assert_eq!(count_within(s, Duration::from_secs(10)), 2499);
+    }
+
+    #[test]
+    fn poisson_arrivals_keep_the_rate_and_are_reproducible() {
+        let s = Schedule::new(1000.0, Arrivals::Poisson, 42);
+        let n = count_within(s.clone(), Duration::from_secs(100));
+        // 100,000 expected; the standard deviation of a Poisson count is sqrt(100,000) ≈ 316.
+        assert!((98_500..101_500).contains(&n), "{n}");
+        let a: Vec<Duration> = s.clone().take(100).collect();
+        let b: Vec<Duration> = Schedule::new(1000.0, Arrivals::Poisson, 42)
+            .take(100)
+            .collect();
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            Schedule::new(1000.0, Arrivals::Poisson, 43)
+                .take(100)
+                .collect::<Vec<_>>()
+        );
+        assert!(a.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    /// Pacing under tokio's paused clock: a loop sleeping until each intended start achieves the
+    /// target rate within 1% when every operation keeps up.
+    #[tokio::test(start_paused = true)]
+    async fn paced_loop_achieves_the_rate() {
+        for (rate, arrivals) in [(200.0, Arrivals::Constant), (2_000.0, Arrivals::Poisson)] {
+            let start = tokio::time::Instant::now();
+            let window = Duration::from_secs(30);
+            let mut done = 0u64;
+            for at in Schedule::new(rate, arrivals, 7) {
+                if at >= window {
+                    break;
+                }
+                tokio::time::sleep_until(start + at).await;
+                done += 1;
+            }
+            let achieved = done as f64 / window.as_secs_f64();
+            assert!(
+                (achieved / rate - 1.0).abs() < 0.01,
+                "{arrivals:?}: {achieved} of {rate}"
+            );
+        }
+    }
+}
