@@ -90,6 +90,26 @@ pub struct Order {
     pub payments: Vec<Payment>,
 }
 
+impl Payment {
+    /// A gateway call: the request (`pending`) at `at_us`, its answer `answer_after_us` later.
+    fn call(&mut self, kind: &'static str, amount: i64, at_us: i64, answer_after_us: i64) {
+        self.ledger.push(LedgerRow {
+            kind,
+            status: "pending",
+            amount,
+            at_us,
+        });
+        let answered = at_us + answer_after_us;
+        self.ledger.push(LedgerRow {
+            kind,
+            status: "succeeded",
+            amount,
+            at_us: answered,
+        });
+        self.updated_us = answered;
+    }
+}
+
 impl Order {
     pub fn updated_us(&self) -> i64 {
         self.history.last().map(|h| h.1).unwrap_or(self.created_us)
@@ -257,20 +277,8 @@ impl Model {
                 if cancel {
                     if cancelled_at < as_of {
                         history.push((Status::Cancelled, cancelled_at));
-                        p.ledger.push(LedgerRow {
-                            kind: "void",
-                            status: "pending",
-                            amount: total,
-                            at_us: cancelled_at,
-                        });
-                        p.ledger.push(LedgerRow {
-                            kind: "void",
-                            status: "succeeded",
-                            amount: total,
-                            at_us: cancelled_at + 1_000_000,
-                        });
+                        p.call("void", total, cancelled_at, 1_000_000);
                         p.status = "voided";
-                        p.updated_us = cancelled_at + 1_000_000;
                     }
                 } else if processing_at < as_of {
                     history.push((Status::Processing, processing_at));
@@ -286,59 +294,23 @@ impl Model {
                         };
                         let mut at = shipped_at;
                         for part in parts {
-                            p.ledger.push(LedgerRow {
-                                kind: "capture",
-                                status: "pending",
-                                amount: part,
-                                at_us: at,
-                            });
-                            p.ledger.push(LedgerRow {
-                                kind: "capture",
-                                status: "succeeded",
-                                amount: part,
-                                at_us: at + 2_000_000,
-                            });
+                            p.call("capture", part, at, 2_000_000);
                             at += HOUR_US;
                         }
                         p.status = "captured";
-                        p.updated_us = at - HOUR_US + 2_000_000;
                         if delivered_at < as_of {
                             history.push((Status::Delivered, delivered_at));
                             delivered_us = Some(delivered_at);
                             if after_delivery < REFUND_RATE && refunded_at < as_of {
                                 history.push((Status::Refunded, refunded_at));
-                                p.ledger.push(LedgerRow {
-                                    kind: "refund",
-                                    status: "pending",
-                                    amount: total,
-                                    at_us: refunded_at,
-                                });
-                                p.ledger.push(LedgerRow {
-                                    kind: "refund",
-                                    status: "succeeded",
-                                    amount: total,
-                                    at_us: refunded_at + 3_000_000,
-                                });
+                                p.call("refund", total, refunded_at, 3_000_000);
                                 p.status = "refunded";
-                                p.updated_us = refunded_at + 3_000_000;
                             } else if after_delivery < REFUND_RATE + PARTIAL_REFUND_RATE
                                 && refunded_at < as_of
                             {
                                 let line = items[0].unit_price.min(total / 2 / 100 * 100);
-                                p.ledger.push(LedgerRow {
-                                    kind: "refund",
-                                    status: "pending",
-                                    amount: line,
-                                    at_us: refunded_at,
-                                });
-                                p.ledger.push(LedgerRow {
-                                    kind: "refund",
-                                    status: "succeeded",
-                                    amount: line,
-                                    at_us: refunded_at + 3_000_000,
-                                });
+                                p.call("refund", line, refunded_at, 3_000_000);
                                 p.status = "partially_refunded";
-                                p.updated_us = refunded_at + 3_000_000;
                             } else if after_delivery > 1.0 - CHARGEBACK_RATE
                                 && charged_back_at < as_of
                             {

@@ -82,6 +82,50 @@ pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> R
 /// stays at one slice.
 const SLICE: u64 = 8_192;
 
+/// Generates the rows of part of an hour.
+type HourRows<T> = fn(&Model, usize, u64, u64, std::ops::Range<u64>, &mut Vec<T>);
+
+/// One INSERT of every row of `hour_range`, generated and written slice by slice.
+#[allow(clippy::too_many_arguments)]
+async fn insert_hours<T>(
+    target: &Target,
+    m: &Model,
+    table: &str,
+    hour_range: std::ops::Range<u64>,
+    counts: &[u64],
+    starts: &[u64],
+    generate: HourRows<T>,
+    what: &str,
+) -> Result<u64>
+where
+    T: clickhouse::RowOwned + clickhouse::RowWrite,
+{
+    let mut insert = target.client.insert::<T>(table).await.map_err(ch(what))?;
+    let mut rows = Vec::with_capacity(SLICE as usize);
+    let mut total = 0;
+    for h in hour_range {
+        let h = h as usize;
+        let (first, count) = (starts[h], counts[h]);
+        for from in (0..count).step_by(SLICE as usize) {
+            rows.clear();
+            generate(
+                m,
+                h,
+                first,
+                count,
+                from..(from + SLICE).min(count),
+                &mut rows,
+            );
+            for row in &rows {
+                insert.write(row).await.map_err(ch(what))?;
+            }
+        }
+        total += count;
+    }
+    insert.end().await.map_err(ch(what))?;
+    Ok(total)
+}
+
 /// Inserts chunk `c` of a ClickHouse phase as one INSERT (RowBinary), generating its rows slice
 /// by slice; returns its rows.
 pub async fn insert_chunk(
@@ -95,64 +139,32 @@ pub async fn insert_chunk(
     let what = what.as_str();
     match phase {
         Phase::ChEvents => {
-            let mut insert = target
-                .client
-                .insert::<analytics::EventRow>("events")
-                .await
-                .map_err(ch(what))?;
-            let mut rows = Vec::with_capacity(SLICE as usize);
-            let mut total = 0;
-            for h in phase.range(m, c) {
-                let h = h as usize;
-                let (first, count) = (hours.event_start[h], hours.events[h]);
-                for from in (0..count).step_by(SLICE as usize) {
-                    rows.clear();
-                    analytics::events(
-                        m,
-                        h,
-                        first,
-                        count,
-                        from..(from + SLICE).min(count),
-                        &mut rows,
-                    );
-                    for row in &rows {
-                        insert.write(row).await.map_err(ch(what))?;
-                    }
-                }
-                total += count;
-            }
-            insert.end().await.map_err(ch(what))?;
-            Ok(total)
+            let (counts, starts) = (&hours.events, &hours.event_start);
+            insert_hours(
+                target,
+                m,
+                "events",
+                phase.range(m, c),
+                counts,
+                starts,
+                analytics::events,
+                what,
+            )
+            .await
         }
         Phase::ChPageViews => {
-            let mut insert = target
-                .client
-                .insert::<analytics::PageViewRow>("page_views")
-                .await
-                .map_err(ch(what))?;
-            let mut rows = Vec::with_capacity(SLICE as usize);
-            let mut total = 0;
-            for h in phase.range(m, c) {
-                let h = h as usize;
-                let (first, count) = (hours.view_start[h], hours.views[h]);
-                for from in (0..count).step_by(SLICE as usize) {
-                    rows.clear();
-                    analytics::page_views(
-                        m,
-                        h,
-                        first,
-                        count,
-                        from..(from + SLICE).min(count),
-                        &mut rows,
-                    );
-                    for row in &rows {
-                        insert.write(row).await.map_err(ch(what))?;
-                    }
-                }
-                total += count;
-            }
-            insert.end().await.map_err(ch(what))?;
-            Ok(total)
+            let (counts, starts) = (&hours.views, &hours.view_start);
+            insert_hours(
+                target,
+                m,
+                "page_views",
+                phase.range(m, c),
+                counts,
+                starts,
+                analytics::page_views,
+                what,
+            )
+            .await
         }
         _ => {
             let mut rows = Vec::new();
