@@ -1,21 +1,27 @@
 //! # shopbench-scenarios
 //!
 //! The workload engine: open-model (arrival rate) and closed-model (users) pacing, latency
-//! measured from each operation's intended start, HDR histograms per worker merged exactly.
+//! measured from each operation's intended start, HDR histograms per worker merged exactly; the
+//! operations of an e-commerce data tier against real services; mixes.
 //!
 //! ## Layout
 //!
 //! - `pacing.rs`: open (constant or Poisson arrivals at a rate) and closed (users, think time)
-//!   models; the open model's seeded schedule of intended starts.
+//!   models, load profiles (constant, ramp, step); the open model's seeded schedule.
 //! - `recorder.rs`: one operation's HDR histograms in one worker (latency from the intended
 //!   start, service time from the actual start), outcome counts, exact merge.
-//!
-//! Arrives with the rest of the run issue:
-//! - `engine.rs`: the one worker loop, parameterised by pacing and stop conditions; the interval
-//!   collector.
-//! - `operation/`: one file per operation (browse, product detail, search, session, cart,
-//!   checkout, payment, order history, catalog update, analytics) behind one trait.
-//! - `mix.rs`: mixes loaded from `mixes/*.toml` (weights and SLO targets).
+//! - `engine.rs`: the one worker loop and the per-second collector; Ctrl-C as a token.
+//! - `failure.rs`: failure classes (SQLSTATE, timeout, connection, business outcome, service).
+//! - `context.rs`: the services a run uses, entity picking from the generator's model, the
+//!   tenant transaction, the simulated payment gateway, order hand-over queues.
+//! - `operation/`: one file per operation behind the `Operation` trait, with default SLOs.
+//! - `mix.rs`: mixes from `mixes/*.toml` (weights, SLO targets, hot products).
+//! - `results.rs`: the engine's outcome turned into the reports crate's `RunResults` parts.
 
+pub mod context;
+pub mod engine;
+pub mod failure;
+pub mod mix;
+pub mod operation;
 pub mod pacing;
 pub mod recorder;

@@ -24,11 +24,58 @@ pub enum Pacing {
     Closed { users: u32, think: Duration },
 }
 
+/// How the load changes over the measured window: the share of the full rate (open model) or of
+/// the users (closed model) at each moment. The warmup runs at the window's starting level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Profile {
+    Constant,
+    /// From 10% to 100% linearly over `over`, then 100%.
+    Ramp { over: Duration },
+    /// `steps` equal steps up to 100%, each lasting window / steps.
+    Step { steps: u32 },
+}
+
+impl Profile {
+    /// Share of the full load (0.1–1) at `t` since the start of the measured window `window`.
+    pub fn level(&self, t: Duration, window: Duration) -> f64 {
+        match *self {
+            Profile::Constant => 1.0,
+            Profile::Ramp { over } => {
+                if over.is_zero() {
+                    1.0
+                } else {
+                    0.1 + 0.9 * (t.as_secs_f64() / over.as_secs_f64()).min(1.0)
+                }
+            }
+            Profile::Step { steps } => {
+                let steps = steps.max(1) as f64;
+                let each = window.as_secs_f64() / steps;
+                if each <= 0.0 {
+                    1.0
+                } else {
+                    ((t.as_secs_f64() / each).floor() + 1.0).min(steps) / steps
+                }
+            }
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Profile::Constant => "constant".into(),
+            Profile::Ramp { over } => format!("ramp from 10% to 100% over {over:?}"),
+            Profile::Step { steps } => format!("{steps} equal steps up to 100%"),
+        }
+    }
+}
+
 /// The open model's intended start offsets (from the run's start), in order.
 #[derive(Debug, Clone)]
 pub struct Schedule {
     gap_ns: f64,
     arrivals: Arrivals,
+    profile: Profile,
+    warmup_ns: f64,
+    window: Duration,
     rng: SmallRng,
     /// Offset of the next operation, nanoseconds.
     next_ns: f64,
@@ -42,6 +89,9 @@ impl Schedule {
         let mut s = Schedule {
             gap_ns,
             arrivals,
+            profile: Profile::Constant,
+            warmup_ns: 0.0,
+            window: Duration::ZERO,
             rng: SmallRng::seed_from_u64(seed),
             next_ns: 0.0,
         };
@@ -50,12 +100,24 @@ impl Schedule {
         s
     }
 
+    /// The same schedule under a load profile over a measured window that starts after `warmup`.
+    pub fn shaped(mut self, profile: Profile, warmup: Duration, window: Duration) -> Self {
+        self.profile = profile;
+        self.warmup_ns = warmup.as_nanos() as f64;
+        self.window = window;
+        self.next_ns = 0.0;
+        self.next_ns = self.gap();
+        self
+    }
+
     fn gap(&mut self) -> f64 {
+        let since = Duration::from_nanos((self.next_ns - self.warmup_ns).max(0.0) as u64);
+        let gap_ns = self.gap_ns / self.profile.level(since, self.window);
         match self.arrivals {
-            Arrivals::Constant => self.gap_ns,
+            Arrivals::Constant => gap_ns,
             Arrivals::Poisson => {
                 let u: f64 = self.rng.random();
-                -(1.0 - u).ln() * self.gap_ns
+                -(1.0 - u).ln() * gap_ns
             }
         }
     }
@@ -112,6 +174,30 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert!(a.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn profiles_shape_the_rate() {
+        let window = Duration::from_secs(40);
+        let step = Profile::Step { steps: 4 };
+        assert_eq!(step.level(Duration::from_secs(0), window), 0.25);
+        assert_eq!(step.level(Duration::from_secs(25), window), 0.75);
+        assert_eq!(step.level(Duration::from_secs(45), window), 1.0);
+        let s = Schedule::new(100.0, Arrivals::Constant, 1).shaped(step, Duration::ZERO, window);
+        let per_step: Vec<usize> = (0..4)
+            .map(|k| {
+                s.clone()
+                    .take_while(|at| *at < Duration::from_secs(10 * (k + 1)))
+                    .filter(|at| *at >= Duration::from_secs(10 * k))
+                    .count()
+            })
+            .collect();
+        // 25, 50, 75 and 100 operations per second for 10 s each (±1 at the step edges).
+        for (got, want) in per_step.iter().zip([250, 500, 750, 1000]) {
+            assert!((*got as i64 - want).abs() <= 1, "{per_step:?}");
+        }
+        let ramp = Profile::Ramp { over: Duration::from_secs(10) };
+        assert!((ramp.level(Duration::from_secs(5), window) - 0.55).abs() < 1e-9);
     }
 
     /// Pacing under tokio's paused clock: a loop sleeping until each intended start achieves the

@@ -8,16 +8,10 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-/// Highest value tracked without resizing: one hour in microseconds (histograms auto-resize
-/// beyond it, so nothing is clipped).
-const HIGHEST_US: u64 = 3_600_000_000;
-const SIGNIFICANT_DIGITS: u8 = 3;
-
+/// Histograms start small and resize to the values they get (1 µs to whatever was recorded, 3
+/// significant digits), so an idle operation costs little memory and nothing is clipped.
 fn histogram() -> Histogram<u64> {
-    let mut h =
-        Histogram::new_with_bounds(1, HIGHEST_US, SIGNIFICANT_DIGITS).expect("valid bounds");
-    h.auto(true);
-    h
+    reports::histogram::empty()
 }
 
 #[derive(Debug, Clone)]
@@ -34,6 +28,10 @@ pub struct Recorder {
     pub dropped: u64,
     /// Started later than intended (the difference is in `latency`, not in `service`).
     pub late: u64,
+    /// Serialization failures and deadlocks retried inside operations.
+    pub retries: u64,
+    /// Counted outcomes that are neither failures nor plain successes (cache hit, cache miss…).
+    pub notes: BTreeMap<&'static str, u64>,
 }
 
 impl Default for Recorder {
@@ -46,6 +44,8 @@ impl Default for Recorder {
             failed: BTreeMap::new(),
             dropped: 0,
             late: 0,
+            retries: 0,
+            notes: BTreeMap::new(),
         }
     }
 }
@@ -100,9 +100,26 @@ impl Recorder {
         self.succeeded += other.succeeded;
         self.dropped += other.dropped;
         self.late += other.late;
+        self.retries += other.retries;
         for (class, n) in &other.failed {
             *self.failed.entry(class.clone()).or_default() += n;
         }
+        for (note, n) in &other.notes {
+            *self.notes.entry(note).or_default() += n;
+        }
+    }
+
+    /// Back to empty, keeping the histograms' memory (the collector drains workers this way).
+    pub fn reset(&mut self) {
+        self.latency.reset();
+        self.service.reset();
+        self.scheduled = 0;
+        self.succeeded = 0;
+        self.failed.clear();
+        self.dropped = 0;
+        self.late = 0;
+        self.retries = 0;
+        self.notes.clear();
     }
 
     /// Counts add up: every scheduled operation succeeded, failed or was dropped.

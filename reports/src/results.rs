@@ -1,0 +1,280 @@
+//! `RunResults`: everything one `run` or `capacity` measured, in one versioned serde model that
+//! every renderer reads. Histograms travel serialized (see `histogram.rs`), so results from
+//! several load generators merge exactly. Times are microseconds unless a name says otherwise.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::histogram::Encoded;
+use crate::slo::{Slo, Verdict};
+
+/// Bumped on any change a reader of an older file would misread.
+pub const SCHEMA_VERSION: u32 = 1;
+pub const FILE_NAME: &str = "results.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResults {
+    pub schema_version: u32,
+    /// `run` or `capacity`.
+    pub kind: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub finished_at: String,
+    /// Ctrl-C stopped the run: the results cover what was measured until then.
+    pub interrupted: bool,
+    pub config: RunConfig,
+    pub environment: Environment,
+    /// Measured window, seconds (shorter than `config.duration_s` when interrupted).
+    pub measured_s: f64,
+    pub schedule: ScheduleSummary,
+    pub operations: Vec<OperationResult>,
+    /// Latency per tenant size tier, all operations together.
+    pub tiers: Vec<TierResult>,
+    /// One entry per second of the measured window.
+    pub intervals: Vec<Interval>,
+    pub database: Database,
+    pub capacity: Option<Capacity>,
+    pub verdict: RunVerdict,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub mix: String,
+    /// `open` (arrival rate) or `closed` (users with think time).
+    pub model: String,
+    /// Open model: target operations per second overall (at full level of the profile).
+    pub rate: Option<f64>,
+    /// `constant` or `poisson` (open model).
+    pub arrivals: Option<String>,
+    pub users: Option<u32>,
+    pub think_ms: Option<f64>,
+    /// `constant`, `ramp` or `step`.
+    pub profile: String,
+    pub profile_detail: String,
+    pub warmup_s: f64,
+    pub duration_s: f64,
+    /// Workers and connections in the pool.
+    pub concurrency: u32,
+    /// Seed of the operation sequence.
+    pub seed: u64,
+    pub timeout_ms: f64,
+    /// Operations later than this behind their intended start are dropped, not run.
+    pub max_lag_ms: f64,
+    pub search_backend: String,
+    pub command_line: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Environment {
+    pub shopbench_version: String,
+    pub git_revision: String,
+    /// Service → version (or why it is unknown).
+    pub servers: BTreeMap<String, String>,
+    pub machine: Machine,
+    /// The seed the data came from.
+    pub scale: String,
+    pub data_seed: u64,
+    pub as_of: String,
+    /// SHA-256 of the seed's recorded configuration and plan: equal fingerprints, equal data.
+    pub data_fingerprint: String,
+    /// The seed's summary (rows and rows/s per table), as the seed wrote it.
+    pub seed_summary: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Machine {
+    pub hostname: String,
+    pub os: String,
+    pub kernel: String,
+    pub cpus: u32,
+    pub memory_bytes: u64,
+}
+
+/// Whether the load generator kept to its schedule.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScheduleSummary {
+    pub target_rate: Option<f64>,
+    /// Operations started per second in the measured window.
+    pub achieved_rate: f64,
+    pub scheduled: u64,
+    pub dropped: u64,
+    pub late: u64,
+    /// Actual start − intended start, µs.
+    pub lag: Encoded,
+    /// False when operations were dropped or started more than a second late: the system
+    /// (or the load generator) could not keep up with the arrival rate.
+    pub keeping_up: bool,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OperationResult {
+    pub name: String,
+    pub weight: f64,
+    pub slo: Slo,
+    /// scheduled = succeeded + Σ failed + dropped.
+    pub scheduled: u64,
+    pub succeeded: u64,
+    /// Failures by class: `sqlstate:40P01`, `timeout`, `connection`, `business:out_of_stock`…
+    pub failed: BTreeMap<String, u64>,
+    pub dropped: u64,
+    pub late: u64,
+    /// Serialization failures and deadlocks retried inside the operation (not failures).
+    pub retries: u64,
+    /// Other counted outcomes (cache hits and misses, sessions restored from PostgreSQL…).
+    pub notes: BTreeMap<String, u64>,
+    /// Intended start → end (what a user waited; stalls included).
+    pub latency: Encoded,
+    /// Actual start → end.
+    pub service: Encoded,
+    /// Latency per tenant tier (`large`, `medium`, `small`).
+    pub tiers: BTreeMap<String, Encoded>,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TierResult {
+    pub tier: String,
+    pub operations: u64,
+    pub latency: Encoded,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Interval {
+    /// Seconds since the start of the measured window (end of this interval).
+    pub t_s: u32,
+    pub operations: BTreeMap<String, IntervalOperation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IntervalOperation {
+    pub completed: u64,
+    /// System failures (business outcomes excluded).
+    pub errors: u64,
+    pub dropped: u64,
+    pub latency: Encoded,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Database {
+    /// Top statements by total execution time over the run (a `pg_stat_statements` delta).
+    pub statements: Vec<Statement>,
+    /// Why there are no statements (extension not loaded, no privilege), if so.
+    pub statements_note: Option<String>,
+    /// Shared buffer hit ratio over the run, 0–1.
+    pub hit_ratio: Option<f64>,
+    pub deadlocks: u64,
+    pub commits: u64,
+    pub rollbacks: u64,
+    pub temp_bytes: u64,
+    /// Table → (table bytes, index bytes) at the end of the run.
+    pub sizes: BTreeMap<String, (u64, u64)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Statement {
+    pub query: String,
+    pub calls: u64,
+    pub total_ms: f64,
+    pub mean_ms: f64,
+    pub rows: u64,
+    pub shared_blks_hit: u64,
+    pub shared_blks_read: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Capacity {
+    pub steps: Vec<CapacityStep>,
+    /// Highest step whose every operation met its SLO.
+    pub sustainable_rate: Option<f64>,
+    /// What failed at the first failing step.
+    pub limit: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CapacityStep {
+    pub target_rate: f64,
+    pub achieved_rate: f64,
+    /// Highest p99 of any operation, ms (the curve's y axis).
+    pub worst_p99_ms: f64,
+    pub worst_operation: String,
+    pub error_rate: f64,
+    pub pass: bool,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunVerdict {
+    pub pass: bool,
+    /// `operation: reason` for each broken target.
+    pub failures: Vec<String>,
+}
+
+impl RunVerdict {
+    pub fn of(operations: &[OperationResult]) -> Self {
+        let failures: Vec<String> = operations
+            .iter()
+            .flat_map(|op| op.verdict.reasons.iter().map(move |r| (op, r)))
+            .filter(|(op, _)| op.verdict.failed())
+            .map(|(op, r)| format!("{}: {r}", op.name))
+            .collect();
+        RunVerdict {
+            pass: failures.is_empty(),
+            failures,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {detail}")]
+    Read { path: String, detail: String },
+    #[error("writing {path}: {detail}")]
+    Write { path: String, detail: String },
+}
+
+impl RunResults {
+    /// Reads `DIR/results.json` (or a file path), refusing other schema versions.
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let file = if path.is_dir() { path.join(FILE_NAME) } else { path.to_path_buf() };
+        let err = |detail: String| Error::Read {
+            path: file.display().to_string(),
+            detail,
+        };
+        let text = std::fs::read_to_string(&file).map_err(|e| err(e.to_string()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+        match value.get("schema_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == SCHEMA_VERSION as u64 => {}
+            Some(v) => {
+                return Err(err(format!(
+                    "schema_version {v}, this shopbench reads {SCHEMA_VERSION}: use the shopbench that wrote it"
+                )))
+            }
+            None => return Err(err("no schema_version: not a shopbench results file".into())),
+        }
+        serde_json::from_value(value).map_err(|e| err(format!("not a results file: {e}")))
+    }
+
+    /// Writes `DIR/results.json` atomically (a temporary file renamed into place), so a reader
+    /// never sees half a file.
+    pub fn write(&self, dir: &Path) -> Result<std::path::PathBuf, Error> {
+        let path = dir.join(FILE_NAME);
+        let err = |detail: String| Error::Write {
+            path: path.display().to_string(),
+            detail,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+        let tmp = dir.join(format!(".{FILE_NAME}.tmp"));
+        let text = serde_json::to_vec_pretty(self).map_err(|e| err(e.to_string()))?;
+        std::fs::write(&tmp, text).map_err(|e| err(e.to_string()))?;
+        std::fs::rename(&tmp, &path).map_err(|e| err(e.to_string()))?;
+        Ok(path)
+    }
+
+    pub fn operation(&self, name: &str) -> Option<&OperationResult> {
+        self.operations.iter().find(|o| o.name == name)
+    }
+}

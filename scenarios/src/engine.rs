@@ -1,0 +1,604 @@
+//! The one worker loop, parameterised by pacing (open: arrival rate; closed: users with think
+//! time), and the collector that drains the workers' recorders once a second.
+//!
+//! Open model: workers take the next intended start from one seeded schedule, sleep until it and
+//! run the operation; latency counts from the intended start, so a stall shows in the
+//! percentiles even for operations that were queued behind it (no coordinated omission). An
+//! operation that cannot start within `max_lag` of its intended start, or before the window
+//! ends, is dropped and counted, never silently skipped. Closed model: each worker is a user
+//! that runs an operation, thinks, and runs the next.
+//!
+//! Workers record into their own recorders (one per operation and tenant tier); the collector
+//! adds them into the run's totals and one interval per second, then resets them, so memory does
+//! not grow with the run's length (apart from the per-second series, encoded as it goes).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use generator::rng::{mix, unit};
+use reports::histogram::Encoded;
+use reports::results::{Interval, IntervalOperation};
+
+use crate::operation::{Call, Operation, TierTag};
+use crate::pacing::{Pacing, Profile, Schedule};
+use crate::recorder::Recorder;
+
+/// Recorder slots per operation: the three tenant tiers and "no tenant" (dropped operations,
+/// tenant-less operations).
+pub const TIER_SLOTS: usize = 4;
+
+pub struct Entry {
+    pub name: String,
+    pub weight: f64,
+    pub op: Arc<dyn Operation>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub pacing: Pacing,
+    pub profile: Profile,
+    pub warmup: Duration,
+    pub duration: Duration,
+    /// Workers (open model); the closed model has one worker per user.
+    pub concurrency: usize,
+    pub seed: u64,
+    pub timeout: Duration,
+    pub max_lag: Duration,
+}
+
+/// What the live terminal line shows, once a second.
+#[derive(Debug, Clone)]
+pub struct Tick {
+    /// Seconds since the measured window started (negative during the warmup).
+    pub t: f64,
+    pub completed: u64,
+    pub errors: u64,
+    pub dropped: u64,
+    pub p99_us: u64,
+    /// Largest schedule lag of an operation started in this second, µs.
+    pub lag_max_us: u64,
+    /// Target operations per second at this moment (open model).
+    pub target_rate: Option<f64>,
+}
+
+pub struct Outcome {
+    /// Per operation (mix order), per tier slot (large, medium, small, none).
+    pub totals: Vec<Vec<Recorder>>,
+    /// Actual start − intended start of measured operations, µs.
+    pub lag: Histogram<u64>,
+    pub intervals: Vec<Interval>,
+    /// Length of the measured window actually run.
+    pub measured: Duration,
+    pub interrupted: bool,
+}
+
+impl Outcome {
+    /// One operation's totals, tiers merged.
+    pub fn operation(&self, op: usize) -> Recorder {
+        let mut r = Recorder::default();
+        for t in &self.totals[op] {
+            r.merge(t);
+        }
+        r
+    }
+}
+
+struct Slot {
+    recs: Vec<Option<Recorder>>,
+    lag: Histogram<u64>,
+}
+
+impl Slot {
+    fn rec(&mut self, op: usize, tier: Option<TierTag>) -> &mut Recorder {
+        let t = match tier {
+            Some(TierTag::Large) => 0,
+            Some(TierTag::Medium) => 1,
+            Some(TierTag::Small) => 2,
+            None => 3,
+        };
+        self.recs[op * TIER_SLOTS + t].get_or_insert_with(Recorder::default)
+    }
+}
+
+/// Where a worker's next operation comes from.
+enum Source {
+    Open(Arc<Mutex<(Schedule, u64)>>),
+    Closed { worker: u64, n: u64, think: Duration, start_at: Instant },
+}
+
+struct Shared {
+    plan: Plan,
+    entries: Vec<Entry>,
+    cumulative: Vec<f64>,
+    t0: Instant,
+    stop: CancellationToken,
+}
+
+impl Shared {
+    fn measured_start(&self) -> Instant {
+        self.t0 + self.plan.warmup
+    }
+
+    fn end(&self) -> Instant {
+        self.t0 + self.plan.warmup + self.plan.duration
+    }
+
+    /// The operation of sequence number `seq`: a pure function of the seed and `seq`.
+    fn pick(&self, seq: u64) -> usize {
+        let u = unit(mix(self.plan.seed ^ mix(seq.wrapping_add(1))));
+        let total = *self.cumulative.last().expect("a mix has operations");
+        self.cumulative.partition_point(|&c| c <= u * total).min(self.entries.len() - 1)
+    }
+
+    fn rng(&self, seq: u64) -> SmallRng {
+        SmallRng::seed_from_u64(mix(self.plan.seed.wrapping_add(mix(seq ^ 0x5eed))))
+    }
+}
+
+async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source) {
+    let measured_start = shared.measured_start();
+    let end = shared.end();
+    if let Source::Closed { start_at, .. } = &source {
+        tokio::select! {
+            _ = tokio::time::sleep_until(*start_at) => {}
+            _ = shared.stop.cancelled() => return,
+        }
+    }
+    loop {
+        // The next operation: its intended start and sequence number.
+        let (intended, seq) = match &mut source {
+            Source::Open(schedule) => {
+                let (at, seq) = {
+                    let mut s = schedule.lock().expect("schedule lock");
+                    let at = s.0.next().expect("the schedule never ends");
+                    s.1 += 1;
+                    (at, s.1 - 1)
+                };
+                let intended = shared.t0 + at;
+                if intended >= end {
+                    return;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep_until(intended) => {}
+                    _ = shared.stop.cancelled() => return,
+                }
+                (intended, seq)
+            }
+            Source::Closed { worker, n, .. } => {
+                if Instant::now() >= end || shared.stop.is_cancelled() {
+                    return;
+                }
+                *n += 1;
+                (Instant::now(), *worker << 40 | (*n - 1))
+            }
+        };
+        let op = shared.pick(seq);
+        let measured = intended >= measured_start;
+        let started = Instant::now();
+        let lag = started.saturating_duration_since(intended);
+        if lag > shared.plan.max_lag || started >= end {
+            // Too late to be worth running, or the window is over: dropped, and counted.
+            if measured {
+                slot.lock().expect("slot lock").rec(op, None).dropped();
+            }
+            continue;
+        }
+        let mut call = Call::new(shared.rng(seq));
+        let result =
+            tokio::time::timeout(shared.plan.timeout, shared.entries[op].op.run(&mut call)).await;
+        let finished = Instant::now();
+        if measured {
+            let mut s = slot.lock().expect("slot lock");
+            s.lag
+                .record(lag.as_micros() as u64)
+                .expect("auto-resizing histogram");
+            let r = s.rec(op, call.tier);
+            let (i, st, f) = (intended.into_std(), started.into_std(), finished.into_std());
+            match result {
+                Ok(Ok(())) => r.success(i, st, f),
+                Ok(Err(failure)) => r.failure(&failure.class(), i, st, f),
+                Err(_) => r.failure("timeout", i, st, f),
+            }
+            r.retries += call.retries as u64;
+            for note in call.notes {
+                *r.notes.entry(note).or_default() += 1;
+            }
+        }
+        if let Source::Closed { think, .. } = &source {
+            if !think.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(*think) => {}
+                    _ = shared.stop.cancelled() => return,
+                }
+            }
+        }
+    }
+}
+
+/// Adds every worker's recorders into the totals and returns this interval (per operation).
+fn drain(
+    slots: &[Arc<Mutex<Slot>>],
+    totals: &mut [Vec<Recorder>],
+    lag: &mut Histogram<u64>,
+    ops: usize,
+) -> (Vec<Recorder>, u64) {
+    let mut interval: Vec<Recorder> = (0..ops).map(|_| Recorder::default()).collect();
+    let mut lag_max = 0;
+    for slot in slots {
+        let mut s = slot.lock().expect("slot lock");
+        for (i, rec) in s.recs.iter_mut().enumerate() {
+            if let Some(r) = rec {
+                if r.scheduled > 0 {
+                    totals[i / TIER_SLOTS][i % TIER_SLOTS].merge(r);
+                    interval[i / TIER_SLOTS].merge(r);
+                    r.reset();
+                }
+            }
+        }
+        if !s.lag.is_empty() {
+            lag_max = lag_max.max(s.lag.max());
+            lag.add(&s.lag).expect("auto-resizing histogram");
+            s.lag.reset();
+        }
+    }
+    (interval, lag_max)
+}
+
+fn encode_interval(t_s: u32, entries: &[Entry], interval: &[Recorder]) -> Interval {
+    Interval {
+        t_s,
+        operations: entries
+            .iter()
+            .zip(interval)
+            .filter(|(_, r)| r.scheduled > 0)
+            .map(|(e, r)| {
+                let errors = r
+                    .failed
+                    .iter()
+                    .filter(|(c, _)| !c.starts_with(reports::slo::BUSINESS))
+                    .map(|(_, n)| n)
+                    .sum();
+                (
+                    e.name.clone(),
+                    IntervalOperation {
+                        completed: r.succeeded + r.failures(),
+                        errors,
+                        dropped: r.dropped,
+                        latency: Encoded::new(&r.latency),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Runs the plan until its window ends or `shutdown` is cancelled (then the partial results
+/// are returned with `interrupted` set). `on_tick` is called once a second.
+pub async fn run(
+    plan: &Plan,
+    entries: Vec<Entry>,
+    shutdown: CancellationToken,
+    mut on_tick: impl FnMut(&Tick),
+) -> Outcome {
+    assert!(!entries.is_empty(), "a mix has operations");
+    let ops = entries.len();
+    let mut acc = 0.0;
+    let cumulative = entries
+        .iter()
+        .map(|e| {
+            acc += e.weight;
+            acc
+        })
+        .collect();
+    let t0 = Instant::now();
+    let stop = shutdown.child_token();
+    let shared = Arc::new(Shared {
+        plan: plan.clone(),
+        entries,
+        cumulative,
+        t0,
+        stop: stop.clone(),
+    });
+    let window = plan.duration;
+    let (workers, open) = match plan.pacing {
+        Pacing::Open { rate, arrivals } => {
+            let schedule = Schedule::new(rate, arrivals, plan.seed).shaped(
+                plan.profile,
+                plan.warmup,
+                window,
+            );
+            (plan.concurrency.max(1), Some(Arc::new(Mutex::new((schedule, 0u64)))))
+        }
+        Pacing::Closed { users, .. } => (users.max(1) as usize, None),
+    };
+    let slots: Vec<Arc<Mutex<Slot>>> = (0..workers)
+        .map(|_| {
+            Arc::new(Mutex::new(Slot {
+                recs: (0..ops * TIER_SLOTS).map(|_| None).collect(),
+                lag: reports::histogram::empty(),
+            }))
+        })
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (w, slot) in slots.iter().enumerate() {
+        let source = match (&open, plan.pacing) {
+            (Some(s), _) => Source::Open(s.clone()),
+            (None, Pacing::Closed { users, think }) => Source::Closed {
+                worker: w as u64,
+                n: 0,
+                think,
+                start_at: match closed_start(plan.profile, w, users, window) {
+                    // Users in from the start also run the warmup.
+                    Duration::ZERO => t0,
+                    later => t0 + plan.warmup + later,
+                },
+            },
+            (None, Pacing::Open { .. }) => unreachable!("open pacing has a schedule"),
+        };
+        tasks.spawn(worker(shared.clone(), slot.clone(), source));
+    }
+
+    let mut totals: Vec<Vec<Recorder>> = (0..ops)
+        .map(|_| (0..TIER_SLOTS).map(|_| Recorder::default()).collect())
+        .collect();
+    let mut lag = reports::histogram::empty();
+    let mut intervals = Vec::new();
+    let measured_start = t0 + plan.warmup;
+    let mut ticker = tokio::time::interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
+    let mut interrupted_at = None;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                let (interval, lag_max) = drain(&slots, &mut totals, &mut lag, ops);
+                let t = if now >= measured_start {
+                    now.duration_since(measured_start).as_secs_f64()
+                } else {
+                    -measured_start.duration_since(now).as_secs_f64()
+                };
+                if t > 0.0 && interval.iter().any(|r| r.scheduled > 0) {
+                    intervals.push(encode_interval(t.round() as u32, &shared.entries, &interval));
+                }
+                on_tick(&tick(t, &interval, lag_max, plan, window));
+            }
+            joined = tasks.join_next() => {
+                if joined.is_none() {
+                    break;
+                }
+            }
+            _ = shutdown.cancelled(), if interrupted_at.is_none() => {
+                interrupted_at = Some(Instant::now());
+                stop.cancel();
+                // In-flight operations get a moment to finish; the rest are abandoned uncounted.
+                let grace = tokio::time::sleep(Duration::from_secs(2));
+                tokio::pin!(grace);
+                loop {
+                    tokio::select! {
+                        j = tasks.join_next() => if j.is_none() { break },
+                        _ = &mut grace => { tasks.abort_all(); while tasks.join_next().await.is_some() {} break }
+                    }
+                }
+                break;
+            }
+        }
+    }
+    let (last, _) = drain(&slots, &mut totals, &mut lag, ops);
+    let end = interrupted_at.unwrap_or_else(Instant::now).min(shared.end());
+    let measured = end.saturating_duration_since(measured_start);
+    if last.iter().any(|r| r.scheduled > 0) {
+        let t = measured.as_secs_f64().ceil() as u32;
+        intervals.push(encode_interval(t.max(1), &shared.entries, &last));
+    }
+    Outcome {
+        totals,
+        lag,
+        intervals,
+        measured,
+        interrupted: interrupted_at.is_some(),
+    }
+}
+
+fn tick(t: f64, interval: &[Recorder], lag_max: u64, plan: &Plan, window: Duration) -> Tick {
+    let mut all = Recorder::default();
+    for r in interval {
+        all.merge(r);
+    }
+    let errors = all
+        .failed
+        .iter()
+        .filter(|(c, _)| !c.starts_with(reports::slo::BUSINESS))
+        .map(|(_, n)| n)
+        .sum();
+    Tick {
+        t,
+        completed: all.succeeded + all.failures(),
+        errors,
+        dropped: all.dropped,
+        p99_us: if all.latency.is_empty() { 0 } else { all.latency.value_at_quantile(0.99) },
+        lag_max_us: lag_max,
+        target_rate: match plan.pacing {
+            Pacing::Open { rate, .. } => {
+                Some(rate * plan.profile.level(Duration::from_secs_f64(t.max(0.0)), window))
+            }
+            Pacing::Closed { .. } => None,
+        },
+    }
+}
+
+/// When closed-model user `w` of `users` starts (after the warmup): as soon as the profile's
+/// level lets that many users in. With a constant profile every user starts at once.
+fn closed_start(profile: Profile, w: usize, users: u32, window: Duration) -> Duration {
+    let mut t = Duration::ZERO;
+    while t < window {
+        if (profile.level(t, window) * users as f64).ceil() as usize > w {
+            return t;
+        }
+        t += Duration::from_millis(10);
+    }
+    window
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+    use crate::failure::Failure;
+    use crate::operation::OpFuture;
+    use crate::pacing::Arrivals;
+
+    /// Takes `each` per call; the `stall_at`-th call (1-based, 0 = never) takes `stall` instead.
+    struct Sleeper {
+        each: Duration,
+        stall: Duration,
+        stall_at: u64,
+        calls: AtomicU64,
+    }
+
+    impl Operation for Sleeper {
+        fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
+            Box::pin(async move {
+                let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                call.tier = Some(TierTag::Small);
+                let d = if n == self.stall_at { self.stall } else { self.each };
+                tokio::time::sleep(d).await;
+                if n % 10 == 0 {
+                    return Err(Failure::Business("out_of_stock"));
+                }
+                Ok(())
+            })
+        }
+    }
+
+    fn sleeper(each_ms: u64, stall_ms: u64, stall_at: u64) -> Arc<dyn Operation> {
+        Arc::new(Sleeper {
+            each: Duration::from_millis(each_ms),
+            stall: Duration::from_millis(stall_ms),
+            stall_at,
+            calls: AtomicU64::new(0),
+        })
+    }
+
+    fn plan(pacing: Pacing, concurrency: usize) -> Plan {
+        Plan {
+            pacing,
+            profile: Profile::Constant,
+            warmup: Duration::from_secs(2),
+            duration: Duration::from_secs(20),
+            concurrency,
+            seed: 7,
+            timeout: Duration::from_secs(10),
+            max_lag: Duration::from_secs(5),
+        }
+    }
+
+    fn entries(a: Arc<dyn Operation>, b: Arc<dyn Operation>) -> Vec<Entry> {
+        vec![
+            Entry { name: "a".into(), weight: 3.0, op: a },
+            Entry { name: "b".into(), weight: 1.0, op: b },
+        ]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn open_model_keeps_the_rate_and_counts_add_up() {
+        for arrivals in [Arrivals::Constant, Arrivals::Poisson] {
+            let p = plan(Pacing::Open { rate: 500.0, arrivals }, 8);
+            let mut ticks = 0;
+            let out = run(&p, entries(sleeper(3, 0, 0), sleeper(5, 0, 0)), CancellationToken::new(), |_| ticks += 1).await;
+            let (a, b) = (out.operation(0), out.operation(1));
+            let scheduled = a.scheduled + b.scheduled;
+            let achieved = scheduled as f64 / p.duration.as_secs_f64();
+            assert!((achieved / 500.0 - 1.0).abs() < 0.01, "{arrivals:?}: {achieved}/s");
+            for r in [&a, &b] {
+                assert!(r.is_consistent());
+                assert_eq!(r.scheduled, r.succeeded + r.failures() + r.dropped);
+                assert_eq!(r.dropped, 0);
+            }
+            // Split by weight 3:1.
+            let share = a.scheduled as f64 / scheduled as f64;
+            assert!((share - 0.75).abs() < 0.02, "{share}");
+            // Every 10th call of an operation is a business outcome, counted as such.
+            for r in [&a, &b] {
+                let calls = r.succeeded + r.failures();
+                assert!(r.failed["business:out_of_stock"].abs_diff(calls / 10) <= 1);
+            }
+            assert!(out.intervals.len() >= 20 && out.intervals.len() <= 22, "{}", out.intervals.len());
+            let in_intervals: u64 = out.intervals.iter().flat_map(|i| i.operations.values()).map(|o| o.completed + o.dropped).sum();
+            assert_eq!(in_intervals, scheduled);
+            assert!(ticks >= 21);
+            assert!(!out.interrupted);
+        }
+    }
+
+    /// A 1 s stall on one call with a single worker: the operations queued behind it wait, so
+    /// their latency (from the intended start) includes the stall while their service time does not.
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_shows_in_latency_not_in_service_time() {
+        let p = plan(Pacing::Open { rate: 100.0, arrivals: Arrivals::Constant }, 1);
+        let out = run(
+            &p,
+            vec![Entry { name: "a".into(), weight: 1.0, op: sleeper(1, 1_000, 1_000) }],
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await;
+        let r = out.operation(0);
+        assert!(r.is_consistent());
+        // ~100 operations were queued behind the stall: the top 5% waited up to a second.
+        assert!(r.latency.value_at_quantile(0.99) > 800_000, "{}", r.latency.value_at_quantile(0.99));
+        assert!(r.latency.max() >= 1_000_000);
+        assert!(r.service.value_at_quantile(0.99) < 5_000, "{}", r.service.value_at_quantile(0.99));
+        assert!(r.service.max() >= 1_000_000);
+        assert!(r.late > 90);
+        assert!(out.lag.max() > 900_000);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_overloaded_target_drops_and_says_so() {
+        // One worker, 20 ms per call, 100 calls per second wanted: at most 50/s can start.
+        let mut p = plan(Pacing::Open { rate: 100.0, arrivals: Arrivals::Constant }, 1);
+        p.max_lag = Duration::from_secs(1);
+        let mut dropped_seen = 0;
+        let out = run(&p, vec![Entry { name: "a".into(), weight: 1.0, op: sleeper(20, 0, 0) }], CancellationToken::new(), |t| dropped_seen += t.dropped).await;
+        let r = out.operation(0);
+        assert!(r.is_consistent());
+        assert!(r.dropped > 500, "{}", r.dropped);
+        assert!(r.succeeded + r.failures() < 1_100);
+        assert_eq!(r.scheduled, 2_000);
+        assert!(dropped_seen > 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn closed_model_users_think_and_the_same_seed_gives_the_same_sequence() {
+        let p = plan(Pacing::Closed { users: 4, think: Duration::from_millis(20) }, 4);
+        let out = run(&p, entries(sleeper(5, 0, 0), sleeper(5, 0, 0)), CancellationToken::new(), |_| {}).await;
+        let n = out.operation(0).scheduled + out.operation(1).scheduled;
+        // 4 users, one operation per 25 ms each, for 20 s: 3,200 (±1 per user at the edges).
+        assert!((3_190..=3_210).contains(&n), "{n}");
+        let again = run(&p, entries(sleeper(5, 0, 0), sleeper(5, 0, 0)), CancellationToken::new(), |_| {}).await;
+        assert_eq!(out.operation(0).scheduled, again.operation(0).scheduled);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancelling_returns_partial_results() {
+        let p = plan(Pacing::Open { rate: 200.0, arrivals: Arrivals::Constant }, 4);
+        let token = CancellationToken::new();
+        let cancel = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(7)).await;
+            cancel.cancel();
+        });
+        let out = run(&p, vec![Entry { name: "a".into(), weight: 1.0, op: sleeper(2, 0, 0) }], token, |_| {}).await;
+        assert!(out.interrupted);
+        let r = out.operation(0);
+        assert!(r.is_consistent());
+        assert!((990..=1_010).contains(&r.scheduled), "{}", r.scheduled);
+        assert!((out.measured.as_secs_f64() - 5.0).abs() < 0.1);
+    }
+}

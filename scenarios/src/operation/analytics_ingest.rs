@@ -1,0 +1,55 @@
+//! `analytics_ingest`: a batch of 200 storefront events (views, searches, cart and checkout
+//! steps, by the same actor and popularity model as the seed) inserted into ClickHouse in one
+//! RowBinary INSERT, as an ingestion service flushing its buffer does.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use uuid::Uuid;
+
+use generator::rows::analytics::EventRow;
+
+use super::{Call, OpFuture, Operation};
+use crate::context::Context;
+
+pub struct AnalyticsIngest(pub Arc<Context>);
+
+pub const BATCH: usize = 200;
+
+impl Operation for AnalyticsIngest {
+    fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
+        Box::pin(async move {
+            let c = &self.0;
+            let m = &c.model;
+            let client = c.clickhouse()?;
+            let t = c.pick_tenant(&mut call.rng);
+            call.tier = Some(t.tier.into());
+            let now = chrono::Utc::now();
+            let (secs, ms) = (now.timestamp() as u32, now.timestamp_millis());
+            let session = Uuid::from_u128(call.rng.random());
+            let mut insert = client.insert::<EventRow>("events").await?;
+            for _ in 0..BATCH {
+                let h: u64 = call.rng.random();
+                let u = t.user_start + h % t.users;
+                let kind = generator::rows::events::event_type(h);
+                let row = EventRow {
+                    tenant_id: t.id,
+                    created_at: secs,
+                    event_type: kind.to_string(),
+                    event_id: generator::model::uuid7(ms, h),
+                    user_id: m.user_id(u),
+                    session_id: session,
+                    product_id: m.product_id(c.pick_product(t, &mut call.rng)),
+                    properties: if kind == "checkout.complete" {
+                        format!(r#"{{"value": {}}}"#, 10 + h % 300)
+                    } else {
+                        String::new()
+                    },
+                };
+                insert.write(&row).await?;
+            }
+            insert.end().await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,23 @@
+//! `analytics_refresh`: the `product_analytics` materialized view refreshed concurrently (readers
+//! are not blocked), as a scheduled batch job does: through the batch role, which owns the
+//! refresh function's grant, not the application role.
+
+use std::sync::Arc;
+
+use super::{Call, OpFuture, Operation};
+use crate::context::Context;
+use crate::failure::Failure;
+
+pub struct AnalyticsRefresh(pub Arc<Context>);
+
+impl Operation for AnalyticsRefresh {
+    fn run<'a>(&'a self, _call: &'a mut Call) -> OpFuture<'a> {
+        Box::pin(async move {
+            let pool = self.0.batch.as_ref().ok_or(Failure::Unavailable("batch role"))?;
+            sqlx::query("SELECT shop.refresh_product_analytics()")
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,104 @@
+//! `fulfilment`: the warehouse moves a paid order one step: paid → processing → shipped (the
+//! reserved stock leaves the shelf: quantity and reservation both drop, in variant order) →
+//! delivered. Each step writes the order's status and its history in one transaction; the order
+//! waits for its next step in the queue. Nothing to fulfil is a business outcome.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{Call, OpFuture, Operation};
+use crate::context::Context;
+use crate::failure::Failure;
+
+pub struct Fulfilment(pub Arc<Context>);
+
+pub async fn history(
+    tx: &mut sqlx::PgConnection,
+    tenant: Uuid,
+    order: Uuid,
+    created_at: DateTime<Utc>,
+    status: &str,
+) -> Result<(), Failure> {
+    sqlx::query(
+        "INSERT INTO shop.order_status_history (tenant_id, order_id, order_created_at, status)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(tenant)
+    .bind(order)
+    .bind(created_at)
+    .bind(status)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+impl Operation for Fulfilment {
+    fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
+        Box::pin(async move {
+            let c = &self.0;
+            let Some(order) = c.to_fulfil.pop() else {
+                return Err(Failure::Business("no_order_to_fulfil"));
+            };
+            let t = &c.model.tenants[order.tenant];
+            call.tier = Some(t.tier.into());
+            let step = crate::retrying!(call, async {
+                let mut tx = c.begin(t.id).await?;
+                let status: Option<(String,)> = sqlx::query_as(
+                    "SELECT status FROM shop.orders WHERE tenant_id = $1 AND id = $2 AND created_at = $3 FOR UPDATE",
+                )
+                .bind(t.id)
+                .bind(order.order_id)
+                .bind(order.created_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let next = match status.as_ref().map(|s| s.0.as_str()) {
+                    Some("paid") => "processing",
+                    Some("processing") => "shipped",
+                    Some("shipped") => "delivered",
+                    _ => return Ok::<_, Failure>(None),
+                };
+                if next == "shipped" {
+                    for (variant, q) in &order.items {
+                        sqlx::query(
+                            "UPDATE shop.product_inventory
+                                SET quantity = quantity - least($3, reserved_quantity),
+                                    reserved_quantity = reserved_quantity - least($3, reserved_quantity)
+                              WHERE tenant_id = $1 AND variant_id = $2",
+                        )
+                        .bind(t.id)
+                        .bind(variant)
+                        .bind(q)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                sqlx::query(
+                    "UPDATE shop.orders
+                        SET status = $4,
+                            shipped_at = CASE WHEN $4 = 'shipped' THEN now() ELSE shipped_at END,
+                            delivered_at = CASE WHEN $4 = 'delivered' THEN now() ELSE delivered_at END
+                      WHERE tenant_id = $1 AND id = $2 AND created_at = $3",
+                )
+                .bind(t.id)
+                .bind(order.order_id)
+                .bind(order.created_at)
+                .bind(next)
+                .execute(&mut *tx)
+                .await?;
+                history(&mut tx, t.id, order.order_id, order.created_at, next).await?;
+                tx.commit().await?;
+                Ok(Some(next))
+            })?;
+            match step {
+                Some("delivered") => Ok(()),
+                Some(_) => {
+                    c.to_fulfil.push(order);
+                    Ok(())
+                }
+                None => Err(Failure::Business("order_not_fulfillable")),
+            }
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! `login`: the customer's session from Redis (sliding 30-minute expiry); on a miss, sign-in
+//! against PostgreSQL (the user by the email's lookup hash, the stored password hash checked
+//! for its argon2id format: the seed stores fixed-format hashes, not real ones), the session
+//! restored from `user_sessions` (the backup store) or a new one created, then cached again.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use redis::AsyncCommands;
+use uuid::Uuid;
+
+use super::point_read::missing;
+use super::{Call, OpFuture, Operation};
+use crate::context::Context;
+use crate::failure::Failure;
+
+pub struct Login(pub Arc<Context>);
+
+const SESSION_SECONDS: i64 = 1800;
+
+impl Operation for Login {
+    fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
+        Box::pin(async move {
+            let c = &self.0;
+            let m = &c.model;
+            let u = c.pick_user(&mut call.rng);
+            let t = m.tenant_of_user(u);
+            call.tier = Some(t.tier.into());
+            let key = format!("shopbench:session:{}:{}", t.id, m.user_id(u));
+            let mut redis = c.redis()?;
+            let alive: bool = redis.expire(&key, SESSION_SECONDS).await?;
+            if alive {
+                call.note("session_redis");
+                return Ok(());
+            }
+            let email = generator::rows::users::email(m, u);
+            let email_hash = platform::crypto::lookup_hash(&m.lookup_secret, &email);
+            let mut tx = c.begin(t.id).await?;
+            let user: Option<(Uuid, String, String)> = sqlx::query_as(
+                "SELECT id, password_hash, status FROM shop.users WHERE tenant_id = $1 AND email_hash = $2",
+            )
+            .bind(t.id)
+            .bind(&email_hash[..])
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((user_id, password_hash, status)) = user else {
+                return Err(missing("user", m.user_id(u)));
+            };
+            if !password_hash.starts_with("$argon2id$") {
+                return Err(Failure::Business("bad_credentials"));
+            }
+            if status != "active" {
+                return Err(Failure::Business("account_inactive"));
+            }
+            let existing: Option<(Vec<u8>,)> = sqlx::query_as(
+                "SELECT session_token FROM shop.user_sessions
+                  WHERE tenant_id = $1 AND user_id = $2 AND expires_at > now()
+                  ORDER BY expires_at DESC LIMIT 1",
+            )
+            .bind(t.id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let token = match existing {
+                Some((token,)) => {
+                    call.note("session_postgres");
+                    token
+                }
+                None => {
+                    call.note("session_new");
+                    let token: [u8; 32] = call.rng.random();
+                    sqlx::query(
+                        "INSERT INTO shop.user_sessions (tenant_id, user_id, session_token, device_info, user_agent, expires_at)
+                         VALUES ($1, $2, $3, '{\"device\": \"shopbench\"}', 'shopbench/1', now() + interval '30 days')",
+                    )
+                    .bind(t.id)
+                    .bind(user_id)
+                    .bind(&token[..])
+                    .execute(&mut *tx)
+                    .await?;
+                    token.to_vec()
+                }
+            };
+            sqlx::query("UPDATE shop.users SET last_login_at = now() WHERE tenant_id = $1 AND id = $2")
+                .bind(t.id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            let hex: String = token.iter().map(|b| format!("{b:02x}")).collect();
+            let _: () = redis.set_ex(&key, hex, SESSION_SECONDS as u64).await?;
+            Ok(())
+        })
+    }
+}

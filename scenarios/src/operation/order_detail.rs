@@ -1,0 +1,78 @@
+//! `order_detail`: one of a customer's orders (from the model: its id and creation time, so every
+//! query prunes to one partition) with its lines, payments, ledger and status history.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::point_read::missing;
+use super::{Call, OpFuture, Operation};
+use crate::context::{timestamp, Context};
+
+pub struct OrderDetail(pub Arc<Context>);
+
+impl Operation for OrderDetail {
+    fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
+        Box::pin(async move {
+            let c = &self.0;
+            let m = &c.model;
+            let u = c.pick_customer(&mut call.rng);
+            let t = m.tenant_of_user(u);
+            call.tier = Some(t.tier.into());
+            let orders = m.user_orders(u);
+            let o = call.rng.random_range(orders);
+            let order = m.order(o, u, t);
+            let at = timestamp(order.created_us);
+            let mut tx = c.begin(t.id).await?;
+            let head: Option<(String, Decimal, Option<DateTime<Utc>>)> = sqlx::query_as(
+                "SELECT status, total_amount, shipped_at FROM shop.orders
+                  WHERE tenant_id = $1 AND id = $2 AND created_at = $3",
+            )
+            .bind(t.id)
+            .bind(order.id)
+            .bind(at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if head.is_none() {
+                return Err(missing("order", order.id));
+            }
+            let _lines: Vec<(Uuid, String, i32, Decimal)> = sqlx::query_as(
+                "SELECT product_id, name, quantity, total_price FROM shop.order_items
+                  WHERE tenant_id = $1 AND order_id = $2 AND order_created_at = $3",
+            )
+            .bind(t.id)
+            .bind(order.id)
+            .bind(at)
+            .fetch_all(&mut *tx)
+            .await?;
+            let _payments: Vec<(Uuid, String, Decimal, String, i64)> = sqlx::query_as(
+                "SELECT p.id, p.status, p.amount, p.payment_method,
+                        (SELECT count(*) FROM shop.payment_transactions x
+                          WHERE x.tenant_id = p.tenant_id AND x.payment_id = p.id
+                            AND x.order_created_at = p.order_created_at)
+                   FROM shop.payments p
+                  WHERE p.tenant_id = $1 AND p.order_id = $2 AND p.order_created_at = $3",
+            )
+            .bind(t.id)
+            .bind(order.id)
+            .bind(at)
+            .fetch_all(&mut *tx)
+            .await?;
+            let _history: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+                "SELECT status, created_at FROM shop.order_status_history
+                  WHERE tenant_id = $1 AND order_id = $2 AND order_created_at = $3
+                  ORDER BY created_at",
+            )
+            .bind(t.id)
+            .bind(order.id)
+            .bind(at)
+            .fetch_all(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}

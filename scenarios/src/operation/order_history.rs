@@ -1,0 +1,59 @@
+//! `order_history`: a customer's last 20 orders of the past year with their line counts. The
+//! orders are found by (tenant, customer) with created_at bounds, so partitions are pruned and
+//! the `(tenant_id, user_id, created_at)` index serves it; the lines by the page's bounds.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::{Call, OpFuture, Operation};
+use crate::context::Context;
+
+pub struct OrderHistory(pub Arc<Context>);
+
+type Row = (Uuid, DateTime<Utc>, String, String, Decimal, String);
+
+impl Operation for OrderHistory {
+    fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
+        Box::pin(async move {
+            let c = &self.0;
+            let m = &c.model;
+            let u = c.pick_customer(&mut call.rng);
+            let t = m.tenant_of_user(u);
+            call.tier = Some(t.tier.into());
+            let mut tx = c.begin(t.id).await?;
+            let orders: Vec<Row> = sqlx::query_as(
+                "SELECT id, created_at, order_number, status, total_amount, currency
+                   FROM shop.orders
+                  WHERE tenant_id = $1 AND user_id = $2 AND created_at >= now() - interval '1 year'
+                  ORDER BY created_at DESC
+                  LIMIT 20",
+            )
+            .bind(t.id)
+            .bind(m.user_id(u))
+            .fetch_all(&mut *tx)
+            .await?;
+            if let (Some(newest), Some(oldest)) = (orders.first(), orders.last()) {
+                let ids: Vec<Uuid> = orders.iter().map(|o| o.0).collect();
+                let _lines: Vec<(Uuid, i64)> = sqlx::query_as(
+                    "SELECT order_id, count(*) FROM shop.order_items
+                      WHERE tenant_id = $1 AND order_id = ANY($2)
+                        AND order_created_at BETWEEN $3 AND $4
+                      GROUP BY order_id",
+                )
+                .bind(t.id)
+                .bind(&ids)
+                .bind(oldest.1)
+                .bind(newest.1)
+                .fetch_all(&mut *tx)
+                .await?;
+            } else {
+                call.note("no_recent_orders");
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,158 @@
+//! `payment`: authorize and capture an order placed by `checkout`, the way a payment service
+//! does it: the payment and its idempotency key and the ledger's request row commit before the
+//! gateway is called; the gateway's answer (a simulated delay, outside any transaction) is
+//! appended to the ledger after; the capture moves the order to `paid`. The ledger is
+//! append-only: a status is never updated, a new row is written. Declines are a business
+//! outcome (half of the customers try again). No card data is stored: a token and the last four.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use uuid::Uuid;
+
+use super::{Call, OpFuture, Operation};
+use crate::context::{Context, Placed};
+use crate::failure::Failure;
+
+pub struct Payment(pub Arc<Context>);
+
+impl Operation for Payment {
+    fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
+        Box::pin(async move {
+            let c = &self.0;
+            let Some(order) = c.to_pay.pop() else {
+                return Err(Failure::Business("no_order_to_pay"));
+            };
+            let t = &c.model.tenants[order.tenant];
+            call.tier = Some(t.tier.into());
+            let now_ms = chrono::Utc::now().timestamp_millis();
+            let payment = generator::model::uuid7(now_ms, call.rng.random());
+            let key = format!("pay-{}", Uuid::from_u128(call.rng.random()));
+            crate::retrying!(call, authorize_request(c, &order, payment, &key))?;
+            c.gateway.call(&mut call.rng).await;
+            let declined = call.rng.random_bool(c.gateway.decline_rate);
+            crate::retrying!(call, answer(c, &order, payment, declined))?;
+            if declined {
+                if call.rng.random_bool(0.5) {
+                    c.to_pay.push(order);
+                }
+                return Err(Failure::Business("payment_declined"));
+            }
+            c.gateway.call(&mut call.rng).await;
+            crate::retrying!(call, capture(c, &order, payment))?;
+            c.to_fulfil.push(order);
+            Ok(())
+        })
+    }
+}
+
+async fn ledger(
+    tx: &mut sqlx::PgConnection,
+    order: &Placed,
+    tenant: Uuid,
+    payment: Uuid,
+    kind: &str,
+    status: &str,
+) -> Result<(), Failure> {
+    sqlx::query(
+        "INSERT INTO shop.payment_transactions (tenant_id, payment_id, order_created_at, transaction_type,
+                                                amount, currency, status, gateway_transaction_id, gateway_response)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, jsonb_build_object('status', $7::text))",
+    )
+    .bind(tenant)
+    .bind(payment)
+    .bind(order.created_at)
+    .bind(kind)
+    .bind(order.total)
+    .bind(order.currency)
+    .bind(status)
+    .bind(format!("gw_{}", payment.simple()))
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+async fn authorize_request(c: &Context, order: &Placed, payment: Uuid, key: &str) -> Result<(), Failure> {
+    let t = &c.model.tenants[order.tenant];
+    let mut tx = c.begin(t.id).await?;
+    sqlx::query(
+        "INSERT INTO shop.payments (tenant_id, id, order_id, order_created_at, payment_method, payment_provider,
+                                    idempotency_key, amount, currency, status, gateway_token, card_brand,
+                                    card_last4, card_exp_month, card_exp_year)
+         VALUES ($1, $2, $3, $4, 'credit_card', 'stripe', $5, $6, $7, 'pending', $8, 'visa', '4242', 12, 2030)",
+    )
+    .bind(t.id)
+    .bind(payment)
+    .bind(order.order_id)
+    .bind(order.created_at)
+    .bind(key)
+    .bind(order.total)
+    .bind(order.currency)
+    .bind(format!("tok_{}", payment.simple()))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO shop.payment_idempotency_keys (tenant_id, idempotency_key, payment_id, order_created_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(t.id)
+    .bind(key)
+    .bind(payment)
+    .bind(order.created_at)
+    .execute(&mut *tx)
+    .await?;
+    ledger(&mut tx, order, t.id, payment, "authorize", "pending").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn answer(c: &Context, order: &Placed, payment: Uuid, declined: bool) -> Result<(), Failure> {
+    let t = &c.model.tenants[order.tenant];
+    let mut tx = c.begin(t.id).await?;
+    let (status, payment_status) = if declined { ("failed", "failed") } else { ("succeeded", "authorized") };
+    ledger(&mut tx, order, t.id, payment, "authorize", status).await?;
+    if !declined {
+        ledger(&mut tx, order, t.id, payment, "capture", "pending").await?;
+    }
+    set_payment_status(&mut tx, t.id, payment, order, payment_status).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn capture(c: &Context, order: &Placed, payment: Uuid) -> Result<(), Failure> {
+    let t = &c.model.tenants[order.tenant];
+    let mut tx = c.begin(t.id).await?;
+    ledger(&mut tx, order, t.id, payment, "capture", "succeeded").await?;
+    set_payment_status(&mut tx, t.id, payment, order, "captured").await?;
+    let moved = sqlx::query(
+        "UPDATE shop.orders SET status = 'paid'
+          WHERE tenant_id = $1 AND id = $2 AND created_at = $3 AND status = 'pending'",
+    )
+    .bind(t.id)
+    .bind(order.order_id)
+    .bind(order.created_at)
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() == 1 {
+        super::fulfilment::history(&mut tx, t.id, order.order_id, order.created_at, "paid").await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_payment_status(
+    tx: &mut sqlx::PgConnection,
+    tenant: Uuid,
+    payment: Uuid,
+    order: &Placed,
+    status: &str,
+) -> Result<(), Failure> {
+    sqlx::query("UPDATE shop.payments SET status = $4 WHERE tenant_id = $1 AND id = $2 AND order_created_at = $3")
+        .bind(tenant)
+        .bind(payment)
+        .bind(order.created_at)
+        .bind(status)
+        .execute(tx)
+        .await?;
+    Ok(())
+}

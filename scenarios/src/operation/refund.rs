@@ -1,0 +1,137 @@
+//! `refund`: a customer returns a delivered order (picked from the model's lifecycle): the
+//! payment is locked, what is left to refund computed from the ledger, the refund request
+//! appended; the gateway answers outside the transaction; the answer is appended and the payment
+//! (and, for a full refund, the order) moves on. Nothing left to refund is a business outcome.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::{Call, OpFuture, Operation};
+use crate::context::{timestamp, Context};
+use crate::failure::Failure;
+
+pub struct Refund(pub Arc<Context>);
+
+impl Operation for Refund {
+    fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
+        Box::pin(async move {
+            let c = &self.0;
+            let m = &c.model;
+            // A delivered order of a customer: their most recent orders first.
+            let mut found = None;
+            for _ in 0..8 {
+                let u = c.pick_customer(&mut call.rng);
+                let t = m.tenant_of_user(u);
+                let orders = m.user_orders(u);
+                for o in orders.rev().take(8) {
+                    let order = m.order(o, u, t);
+                    if order.status == generator::lifecycle::Status::Delivered {
+                        found = Some((t, order));
+                        break;
+                    }
+                }
+                if found.is_some() {
+                    break;
+                }
+            }
+            let Some((t, order)) = found else {
+                return Err(Failure::Business("nothing_to_refund"));
+            };
+            call.tier = Some(t.tier.into());
+            let created_at = timestamp(order.created_us);
+            let full = call.rng.random_bool(0.6);
+            let request = crate::retrying!(call, async {
+                let mut tx = c.begin(t.id).await?;
+                let payment: Option<(Uuid, Decimal, String)> = sqlx::query_as(
+                    "SELECT id, amount, currency FROM shop.payments
+                      WHERE tenant_id = $1 AND order_id = $2 AND order_created_at = $3
+                        AND status IN ('captured', 'partially_refunded')
+                      LIMIT 1 FOR UPDATE",
+                )
+                .bind(t.id)
+                .bind(order.id)
+                .bind(created_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((payment, amount, currency)) = payment else {
+                    return Ok::<_, Failure>(None);
+                };
+                // Requested refunds (their request rows), whatever the gateway answered yet.
+                let (requested,): (Decimal,) = sqlx::query_as(
+                    "SELECT coalesce(sum(amount), 0) FROM shop.payment_transactions
+                      WHERE tenant_id = $1 AND payment_id = $2 AND order_created_at = $3
+                        AND transaction_type = 'refund' AND status = 'pending'",
+                )
+                .bind(t.id)
+                .bind(payment)
+                .bind(created_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let left = amount - requested;
+                if left <= Decimal::ZERO {
+                    return Ok(None);
+                }
+                let refund = if full { left } else { (left / Decimal::from(2)).round_dp(2) };
+                let refund = if refund <= Decimal::ZERO { left } else { refund };
+                append(&mut tx, t.id, payment, created_at, refund, &currency, "pending").await?;
+                tx.commit().await?;
+                Ok(Some((payment, refund, currency, refund == left)))
+            })?;
+            let Some((payment, refund, currency, complete)) = request else {
+                return Err(Failure::Business("nothing_to_refund"));
+            };
+            c.gateway.call(&mut call.rng).await;
+            crate::retrying!(call, async {
+                let mut tx = c.begin(t.id).await?;
+                append(&mut tx, t.id, payment, created_at, refund, &currency, "succeeded").await?;
+                sqlx::query("UPDATE shop.payments SET status = $4 WHERE tenant_id = $1 AND id = $2 AND order_created_at = $3")
+                    .bind(t.id)
+                    .bind(payment)
+                    .bind(created_at)
+                    .bind(if complete { "refunded" } else { "partially_refunded" })
+                    .execute(&mut *tx)
+                    .await?;
+                if complete {
+                    sqlx::query("UPDATE shop.orders SET status = 'refunded' WHERE tenant_id = $1 AND id = $2 AND created_at = $3")
+                        .bind(t.id)
+                        .bind(order.id)
+                        .bind(created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    super::fulfilment::history(&mut tx, t.id, order.id, created_at, "refunded").await?;
+                }
+                tx.commit().await?;
+                Ok::<_, Failure>(())
+            })?;
+            Ok(())
+        })
+    }
+}
+
+async fn append(
+    tx: &mut sqlx::PgConnection,
+    tenant: Uuid,
+    payment: Uuid,
+    created_at: chrono::DateTime<chrono::Utc>,
+    amount: Decimal,
+    currency: &str,
+    status: &str,
+) -> Result<(), Failure> {
+    sqlx::query(
+        "INSERT INTO shop.payment_transactions (tenant_id, payment_id, order_created_at, transaction_type,
+                                                amount, currency, status, gateway_response)
+         VALUES ($1, $2, $3, 'refund', $4, $5, $6, jsonb_build_object('status', $6::text))",
+    )
+    .bind(tenant)
+    .bind(payment)
+    .bind(created_at)
+    .bind(amount)
+    .bind(currency)
+    .bind(status)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
