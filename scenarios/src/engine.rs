@@ -297,7 +297,8 @@ pub async fn run(
         })
         .collect();
     let t0 = Instant::now();
-    let stop = shutdown.child_token();
+    // Workers stop on this token, which only the collector cancels (after noting the moment).
+    let stop = CancellationToken::new();
     let shared = Arc::new(Shared {
         plan: plan.clone(),
         entries,
