@@ -166,24 +166,77 @@ pub struct SeedArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
-    /// Mix name (scenarios/mixes/NAME.toml) or path
+    /// Mix name (storefront, black-friday, analytics, point-read) or path to a mix .toml
     #[arg(long)]
     pub mix: String,
-    /// Open model: operations per second overall (e.g. 200, 5k)
-    #[arg(long, value_name = "OPS_PER_S", value_parser = parse_rate, conflicts_with = "users")]
+    /// Open model: operations per second overall (e.g. 200, 5k), split across the mix by weight
+    #[arg(long, value_name = "OPS_PER_S", value_parser = parse_rate, conflicts_with = "users", required_unless_present = "users")]
     pub rate: Option<f64>,
-    /// Closed model: concurrent users with think time
+    /// Closed model: concurrent users, each running an operation then thinking
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub users: Option<u32>,
+    /// Closed model: think time between a user's operations
+    #[arg(long, value_parser = parse_duration, default_value = "0s", requires = "users")]
+    pub think: Duration,
     /// How long to measure (e.g. 60s, 5m)
     #[arg(long, value_parser = parse_duration, default_value = "60s")]
     pub duration: Duration,
     /// Run before measuring, excluded from results
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub warmup: Duration,
+    /// Load profile over the measured window
+    #[arg(long, value_enum, default_value_t = ProfileArg::Constant)]
+    pub profile: ProfileArg,
+    /// Ramp profile: time to go from 10% to 100% of the load
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    pub ramp_up: Duration,
+    /// Step profile: number of equal steps up to the full load
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub steps: u32,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Output folder (results.json)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+/// Options shared by `run` and `capacity`.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Open model: workers and database connections (the pool is sized to it)
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub concurrency: u32,
+    /// Open model: arrival process
+    #[arg(long, value_enum, default_value_t = ArrivalsArg::Poisson)]
+    pub arrivals: ArrivalsArg,
+    /// Seed of the operation sequence (same seed, same operations and entities)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// An operation taking longer fails with class `timeout`
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub timeout: Duration,
+    /// Open model: an operation this late behind its intended start is dropped (and counted)
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub max_lag: Duration,
+    /// Override an SLO target: OPERATION.p95=DURATION or OPERATION.p99=DURATION (repeatable)
+    #[arg(long = "slo", value_name = "OP.pNN=DURATION")]
+    pub slo: Vec<String>,
+    /// No live line per second
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfileArg {
+    Constant,
+    Ramp,
+    Step,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArrivalsArg {
+    Constant,
+    Poisson,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -191,7 +244,24 @@ pub struct CapacityArgs {
     /// Mix name or path
     #[arg(long)]
     pub mix: String,
-    /// Output folder
+    /// First arrival rate tried (operations per second)
+    #[arg(long, value_parser = parse_rate, default_value = "20")]
+    pub start_rate: f64,
+    /// Each step multiplies the rate by this
+    #[arg(long, value_parser = parse_positive_f64, default_value = "1.5")]
+    pub factor: f64,
+    /// Measured time per step
+    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    pub step_duration: Duration,
+    /// Warmup before each step
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    pub warmup: Duration,
+    /// Give up after this many steps
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_steps: u32,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output folder (results.json of the highest sustainable step, with the whole curve)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }

@@ -11,5 +11,6 @@ mod constraints;
 mod isolation;
 mod operations;
 mod partitions;
+mod run;
 mod schema_check;
 mod seed;

@@ -1,88 +1,13 @@
 //! Seeding through the real binary: the same rows whatever the number of jobs, exactly-once
 //! resume after `kill -9`, `verify` catching damage, and bad input.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
 
-use crate::common::{settings, TestDb};
-
-/// A per-test ClickHouse database, named after the PostgreSQL one, through a config file.
-struct Seeder {
-    db: TestDb,
-    config: PathBuf,
-    clickhouse_db: String,
-}
-
-impl Seeder {
-    async fn new() -> Seeder {
-        let db = TestDb::new().await;
-        let clickhouse_db = db.name.clone();
-        let config = std::env::temp_dir().join(format!("{}.toml", db.name));
-        std::fs::write(
-            &config,
-            format!("clickhouse_database = \"{clickhouse_db}\"\n"),
-        )
-        .unwrap();
-        Seeder {
-            db,
-            config,
-            clickhouse_db,
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_shopbench"));
-        let loader_password = self
-            .db
-            .target
-            .loader
-            .expose()
-            .password()
-            .unwrap_or("")
-            .to_string();
-        cmd.arg("--workdir")
-            .arg(&settings().workdir)
-            .arg("--config")
-            .arg(&self.config)
-            .args(["--database-url", self.db.target.admin.expose().as_str()])
-            .args(args)
-            .env("SHOPBENCH_LOADER_PASSWORD", loader_password)
-            .env_remove("DATABASE_URL")
-            .env_remove("SHOPBENCH_CONFIG");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        self.command(args).output().expect("run shopbench")
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start shopbench")
-    }
-
-    async fn admin(&self) -> PgConnection {
-        self.db.admin().await
-    }
-
-    async fn finish(self) {
-        let _ = std::fs::remove_file(&self.config);
-        if let Ok(url) = platform::services::clickhouse_url(&settings()).await {
-            let client = platform::schema::clickhouse::client(&url, None);
-            let _ = client
-                .query(&format!("DROP DATABASE IF EXISTS {}", self.clickhouse_db))
-                .execute()
-                .await;
-        }
-        self.db.finish().await;
-    }
-}
+use crate::common::seeder::Seeder;
+use crate::common::settings;
 
 fn ok(out: &std::process::Output) -> String {
     let text = format!(

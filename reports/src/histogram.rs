@@ -43,7 +43,13 @@ impl Encoded {
         V2DeflateSerializer::new()
             .serialize(h, &mut bytes)
             .expect("serializing into memory cannot fail");
-        let q = |q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
+        let q = |q: f64| {
+            if h.is_empty() {
+                0
+            } else {
+                h.value_at_quantile(q)
+            }
+        };
         Encoded {
             count: h.len(),
             min_us: if h.is_empty() { 0 } else { h.min() },
@@ -130,7 +136,11 @@ mod tests {
         let mut all = empty();
         for i in 0..50_000u64 {
             let v = 50 + (i * 7919) % 2_000_000;
-            if i % 3 == 0 { a.record(v).unwrap() } else { b.record(v).unwrap() }
+            if i % 3 == 0 {
+                a.record(v).unwrap()
+            } else {
+                b.record(v).unwrap()
+            }
             all.record(v).unwrap();
         }
         let (ea, eb) = (Encoded::new(&a), Encoded::new(&b));
@@ -140,8 +150,20 @@ mod tests {
         // The bytes may differ (a merged histogram can cover a wider range); the values may not.
         assert_eq!(merged.decode().unwrap(), all);
         assert_eq!(
-            (merged.p50_us, merged.p99_us, merged.p999_us, merged.max_us, merged.mean_us),
-            (direct.p50_us, direct.p99_us, direct.p999_us, direct.max_us, direct.mean_us)
+            (
+                merged.p50_us,
+                merged.p99_us,
+                merged.p999_us,
+                merged.max_us,
+                merged.mean_us
+            ),
+            (
+                direct.p50_us,
+                direct.p99_us,
+                direct.p999_us,
+                direct.max_us,
+                direct.mean_us
+            )
         );
         assert_eq!(merged.count, 50_000);
         assert!(merged.p99_us > merged.p50_us);

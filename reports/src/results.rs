@@ -238,7 +238,11 @@ pub enum Error {
 impl RunResults {
     /// Reads `DIR/results.json` (or a file path), refusing other schema versions.
     pub fn read(path: &Path) -> Result<Self, Error> {
-        let file = if path.is_dir() { path.join(FILE_NAME) } else { path.to_path_buf() };
+        let file = if path.is_dir() {
+            path.join(FILE_NAME)
+        } else {
+            path.to_path_buf()
+        };
         let err = |detail: String| Error::Read {
             path: file.display().to_string(),
             detail,

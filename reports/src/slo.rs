@@ -87,7 +87,11 @@ pub fn judge(op: &OperationResult) -> Verdict {
         ));
     }
     Verdict {
-        status: if reasons.is_empty() { Status::Pass } else { Status::Fail },
+        status: if reasons.is_empty() {
+            Status::Pass
+        } else {
+            Status::Fail
+        },
         reasons,
     }
 }

@@ -34,7 +34,10 @@ pub enum SearchBackend {
     /// `shop.search_products`: PostgreSQL full-text search with trigram fallback.
     Postgres,
     /// Elasticsearch/OpenSearch `products` index (`SEARCH_URL`), written by the seed.
-    Elastic { url: url::Url, http: reqwest::Client },
+    Elastic {
+        url: url::Url,
+        http: reqwest::Client,
+    },
 }
 
 impl SearchBackend {
@@ -157,7 +160,8 @@ impl Context {
                 return u;
             }
         }
-        self.model.user_of_order(rng.random_range(0..self.model.profile().orders))
+        self.model
+            .user_of_order(rng.random_range(0..self.model.profile().orders))
     }
 
     /// A tenant with the probability of its share of customers (the power law).
@@ -191,7 +195,9 @@ impl Context {
     }
 
     pub fn clickhouse(&self) -> Result<&clickhouse::Client, Failure> {
-        self.clickhouse.as_ref().ok_or(Failure::Unavailable("clickhouse"))
+        self.clickhouse
+            .as_ref()
+            .ok_or(Failure::Unavailable("clickhouse"))
     }
 }
 

@@ -109,7 +109,12 @@ impl Slot {
 /// Where a worker's next operation comes from.
 enum Source {
     Open(Arc<Mutex<(Schedule, u64)>>),
-    Closed { worker: u64, n: u64, think: Duration, start_at: Instant },
+    Closed {
+        worker: u64,
+        n: u64,
+        think: Duration,
+        start_at: Instant,
+    },
 }
 
 struct Shared {
@@ -133,7 +138,9 @@ impl Shared {
     fn pick(&self, seq: u64) -> usize {
         let u = unit(mix(self.plan.seed ^ mix(seq.wrapping_add(1))));
         let total = *self.cumulative.last().expect("a mix has operations");
-        self.cumulative.partition_point(|&c| c <= u * total).min(self.entries.len() - 1)
+        self.cumulative
+            .partition_point(|&c| c <= u * total)
+            .min(self.entries.len() - 1)
     }
 
     fn rng(&self, seq: u64) -> SmallRng {
@@ -309,12 +316,12 @@ pub async fn run(
     let window = plan.duration;
     let (workers, open) = match plan.pacing {
         Pacing::Open { rate, arrivals } => {
-            let schedule = Schedule::new(rate, arrivals, plan.seed).shaped(
-                plan.profile,
-                plan.warmup,
-                window,
-            );
-            (plan.concurrency.max(1), Some(Arc::new(Mutex::new((schedule, 0u64)))))
+            let schedule =
+                Schedule::new(rate, arrivals, plan.seed).shaped(plan.profile, plan.warmup, window);
+            (
+                plan.concurrency.max(1),
+                Some(Arc::new(Mutex::new((schedule, 0u64)))),
+            )
         }
         Pacing::Closed { users, .. } => (users.max(1) as usize, None),
     };
@@ -390,7 +397,9 @@ pub async fn run(
         }
     }
     let (last, _) = drain(&slots, &mut totals, &mut lag, ops);
-    let end = interrupted_at.unwrap_or_else(Instant::now).min(shared.end());
+    let end = interrupted_at
+        .unwrap_or_else(Instant::now)
+        .min(shared.end());
     let measured = end.saturating_duration_since(measured_start);
     if last.iter().any(|r| r.scheduled > 0) {
         let t = measured.as_secs_f64().ceil() as u32;
@@ -421,12 +430,18 @@ fn tick(t: f64, interval: &[Recorder], lag_max: u64, plan: &Plan, window: Durati
         completed: all.succeeded + all.failures(),
         errors,
         dropped: all.dropped,
-        p99_us: if all.latency.is_empty() { 0 } else { all.latency.value_at_quantile(0.99) },
+        p99_us: if all.latency.is_empty() {
+            0
+        } else {
+            all.latency.value_at_quantile(0.99)
+        },
         lag_max_us: lag_max,
         target_rate: match plan.pacing {
-            Pacing::Open { rate, .. } => {
-                Some(rate * plan.profile.level(Duration::from_secs_f64(t.max(0.0)), window))
-            }
+            Pacing::Open { rate, .. } => Some(
+                rate * plan
+                    .profile
+                    .level(Duration::from_secs_f64(t.max(0.0)), window),
+            ),
             Pacing::Closed { .. } => None,
         },
     }
@@ -467,9 +482,13 @@ mod tests {
             Box::pin(async move {
                 let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
                 call.tier = Some(TierTag::Small);
-                let d = if n == self.stall_at { self.stall } else { self.each };
+                let d = if n == self.stall_at {
+                    self.stall
+                } else {
+                    self.each
+                };
                 tokio::time::sleep(d).await;
-                if n % 10 == 0 {
+                if n.is_multiple_of(10) {
                     return Err(Failure::Business("out_of_stock"));
                 }
                 Ok(())
@@ -501,21 +520,44 @@ mod tests {
 
     fn entries(a: Arc<dyn Operation>, b: Arc<dyn Operation>) -> Vec<Entry> {
         vec![
-            Entry { name: "a".into(), weight: 3.0, op: a },
-            Entry { name: "b".into(), weight: 1.0, op: b },
+            Entry {
+                name: "a".into(),
+                weight: 3.0,
+                op: a,
+            },
+            Entry {
+                name: "b".into(),
+                weight: 1.0,
+                op: b,
+            },
         ]
     }
 
     #[tokio::test(start_paused = true)]
     async fn open_model_keeps_the_rate_and_counts_add_up() {
         for arrivals in [Arrivals::Constant, Arrivals::Poisson] {
-            let p = plan(Pacing::Open { rate: 500.0, arrivals }, 8);
+            let p = plan(
+                Pacing::Open {
+                    rate: 500.0,
+                    arrivals,
+                },
+                8,
+            );
             let mut ticks = 0;
-            let out = run(&p, entries(sleeper(3, 0, 0), sleeper(5, 0, 0)), CancellationToken::new(), |_| ticks += 1).await;
+            let out = run(
+                &p,
+                entries(sleeper(3, 0, 0), sleeper(5, 0, 0)),
+                CancellationToken::new(),
+                |_| ticks += 1,
+            )
+            .await;
             let (a, b) = (out.operation(0), out.operation(1));
             let scheduled = a.scheduled + b.scheduled;
             let achieved = scheduled as f64 / p.duration.as_secs_f64();
-            assert!((achieved / 500.0 - 1.0).abs() < 0.01, "{arrivals:?}: {achieved}/s");
+            assert!(
+                (achieved / 500.0 - 1.0).abs() < 0.01,
+                "{arrivals:?}: {achieved}/s"
+            );
             for r in [&a, &b] {
                 assert!(r.is_consistent());
                 assert_eq!(r.scheduled, r.succeeded + r.failures() + r.dropped);
@@ -529,8 +571,17 @@ mod tests {
                 let calls = r.succeeded + r.failures();
                 assert!(r.failed["business:out_of_stock"].abs_diff(calls / 10) <= 1);
             }
-            assert!(out.intervals.len() >= 20 && out.intervals.len() <= 22, "{}", out.intervals.len());
-            let in_intervals: u64 = out.intervals.iter().flat_map(|i| i.operations.values()).map(|o| o.completed + o.dropped).sum();
+            assert!(
+                out.intervals.len() >= 20 && out.intervals.len() <= 22,
+                "{}",
+                out.intervals.len()
+            );
+            let in_intervals: u64 = out
+                .intervals
+                .iter()
+                .flat_map(|i| i.operations.values())
+                .map(|o| o.completed + o.dropped)
+                .sum();
             assert_eq!(in_intervals, scheduled);
             assert!(ticks >= 21);
             assert!(!out.interrupted);
@@ -541,10 +592,20 @@ mod tests {
     /// their latency (from the intended start) includes the stall while their service time does not.
     #[tokio::test(start_paused = true)]
     async fn a_stall_shows_in_latency_not_in_service_time() {
-        let p = plan(Pacing::Open { rate: 100.0, arrivals: Arrivals::Constant }, 1);
+        let p = plan(
+            Pacing::Open {
+                rate: 100.0,
+                arrivals: Arrivals::Constant,
+            },
+            1,
+        );
         let out = run(
             &p,
-            vec![Entry { name: "a".into(), weight: 1.0, op: sleeper(1, 1_000, 1_000) }],
+            vec![Entry {
+                name: "a".into(),
+                weight: 1.0,
+                op: sleeper(1, 1_000, 1_000),
+            }],
             CancellationToken::new(),
             |_| {},
         )
@@ -552,9 +613,17 @@ mod tests {
         let r = out.operation(0);
         assert!(r.is_consistent());
         // ~100 operations were queued behind the stall: the top 5% waited up to a second.
-        assert!(r.latency.value_at_quantile(0.99) > 800_000, "{}", r.latency.value_at_quantile(0.99));
+        assert!(
+            r.latency.value_at_quantile(0.99) > 800_000,
+            "{}",
+            r.latency.value_at_quantile(0.99)
+        );
         assert!(r.latency.max() >= 1_000_000);
-        assert!(r.service.value_at_quantile(0.99) < 5_000, "{}", r.service.value_at_quantile(0.99));
+        assert!(
+            r.service.value_at_quantile(0.99) < 5_000,
+            "{}",
+            r.service.value_at_quantile(0.99)
+        );
         assert!(r.service.max() >= 1_000_000);
         assert!(r.late > 90);
         assert!(out.lag.max() > 900_000);
@@ -563,10 +632,26 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_overloaded_target_drops_and_says_so() {
         // One worker, 20 ms per call, 100 calls per second wanted: at most 50/s can start.
-        let mut p = plan(Pacing::Open { rate: 100.0, arrivals: Arrivals::Constant }, 1);
+        let mut p = plan(
+            Pacing::Open {
+                rate: 100.0,
+                arrivals: Arrivals::Constant,
+            },
+            1,
+        );
         p.max_lag = Duration::from_secs(1);
         let mut dropped_seen = 0;
-        let out = run(&p, vec![Entry { name: "a".into(), weight: 1.0, op: sleeper(20, 0, 0) }], CancellationToken::new(), |t| dropped_seen += t.dropped).await;
+        let out = run(
+            &p,
+            vec![Entry {
+                name: "a".into(),
+                weight: 1.0,
+                op: sleeper(20, 0, 0),
+            }],
+            CancellationToken::new(),
+            |t| dropped_seen += t.dropped,
+        )
+        .await;
         let r = out.operation(0);
         assert!(r.is_consistent());
         assert!(r.dropped > 500, "{}", r.dropped);
@@ -577,25 +662,59 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn closed_model_users_think_and_the_same_seed_gives_the_same_sequence() {
-        let p = plan(Pacing::Closed { users: 4, think: Duration::from_millis(20) }, 4);
-        let out = run(&p, entries(sleeper(5, 0, 0), sleeper(5, 0, 0)), CancellationToken::new(), |_| {}).await;
+        let p = plan(
+            Pacing::Closed {
+                users: 4,
+                think: Duration::from_millis(20),
+            },
+            4,
+        );
+        let out = run(
+            &p,
+            entries(sleeper(5, 0, 0), sleeper(5, 0, 0)),
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await;
         let n = out.operation(0).scheduled + out.operation(1).scheduled;
         // 4 users, one operation per 25 ms each, for 20 s: 3,200 (±1 per user at the edges).
         assert!((3_190..=3_210).contains(&n), "{n}");
-        let again = run(&p, entries(sleeper(5, 0, 0), sleeper(5, 0, 0)), CancellationToken::new(), |_| {}).await;
+        let again = run(
+            &p,
+            entries(sleeper(5, 0, 0), sleeper(5, 0, 0)),
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await;
         assert_eq!(out.operation(0).scheduled, again.operation(0).scheduled);
     }
 
     #[tokio::test(start_paused = true)]
     async fn cancelling_returns_partial_results() {
-        let p = plan(Pacing::Open { rate: 200.0, arrivals: Arrivals::Constant }, 4);
+        let p = plan(
+            Pacing::Open {
+                rate: 200.0,
+                arrivals: Arrivals::Constant,
+            },
+            4,
+        );
         let token = CancellationToken::new();
         let cancel = token.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(7)).await;
             cancel.cancel();
         });
-        let out = run(&p, vec![Entry { name: "a".into(), weight: 1.0, op: sleeper(2, 0, 0) }], token, |_| {}).await;
+        let out = run(
+            &p,
+            vec![Entry {
+                name: "a".into(),
+                weight: 1.0,
+                op: sleeper(2, 0, 0),
+            }],
+            token,
+            |_| {},
+        )
+        .await;
         assert!(out.interrupted);
         let r = out.operation(0);
         assert!(r.is_consistent());

@@ -42,7 +42,11 @@ impl Failure {
         matches!(self, Failure::Sql { state, .. } if state == "40001" || state == "40P01")
     }
 
-    pub fn service(service: &'static str, kind: impl Into<String>, detail: impl fmt::Display) -> Self {
+    pub fn service(
+        service: &'static str,
+        kind: impl Into<String>,
+        detail: impl fmt::Display,
+    ) -> Self {
         Failure::Service {
             service,
             kind: kind.into(),
@@ -56,7 +60,9 @@ impl fmt::Display for Failure {
         match self {
             Failure::Sql { state, message } => write!(f, "SQLSTATE {state}: {message}"),
             Failure::Connection(detail) => write!(f, "connection: {detail}"),
-            Failure::Service { service, detail, .. } => write!(f, "{service}: {detail}"),
+            Failure::Service {
+                service, detail, ..
+            } => write!(f, "{service}: {detail}"),
             other => f.write_str(&other.class()),
         }
     }
@@ -66,7 +72,10 @@ impl From<sqlx::Error> for Failure {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::Database(db) => Failure::Sql {
-                state: db.code().map(|c| c.into_owned()).unwrap_or_else(|| "XX000".into()),
+                state: db
+                    .code()
+                    .map(|c| c.into_owned())
+                    .unwrap_or_else(|| "XX000".into()),
                 message: db.message().to_string(),
             },
             sqlx::Error::Io(_)

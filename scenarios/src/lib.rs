@@ -16,12 +16,15 @@
 //!   tenant transaction, the simulated payment gateway, order hand-over queues.
 //! - `operation/`: one file per operation behind the `Operation` trait, with default SLOs.
 //! - `mix.rs`: mixes from `mixes/*.toml` (weights, SLO targets, hot products).
-//! - `results.rs`: the engine's outcome turned into the reports crate's `RunResults` parts.
+//! - `results.rs`: the engine's outcome as the reports crate's operations, tiers, schedule.
+//! - `observer.rs`: `pg_stat_statements` and `pg_stat_database` deltas over a run.
 
 pub mod context;
 pub mod engine;
 pub mod failure;
 pub mod mix;
+pub mod observer;
 pub mod operation;
 pub mod pacing;
 pub mod recorder;
+pub mod results;

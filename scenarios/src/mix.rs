@@ -89,7 +89,11 @@ pub fn parse(name: &str, text: &str) -> Result<Mix, Error> {
         let d = operation::defaults(&op).ok_or_else(|| {
             invalid(format!(
                 "unknown operation '{op}' (known: {})",
-                operation::ALL.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
+                operation::ALL
+                    .iter()
+                    .map(|d| d.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })?;
         if !(spec.weight > 0.0 && spec.weight.is_finite()) {
@@ -123,7 +127,10 @@ fn check(slo: &Slo) -> Result<(), String> {
         return Err("SLO targets must be positive".into());
     }
     if slo.p95_ms > slo.p99_ms {
-        return Err(format!("p95 target {} ms above p99 target {} ms", slo.p95_ms, slo.p99_ms));
+        return Err(format!(
+            "p95 target {} ms above p99 target {} ms",
+            slo.p95_ms, slo.p99_ms
+        ));
     }
     if !(0.0..=1.0).contains(&slo.max_error_rate) {
         return Err("max_error_rate is a share between 0 and 1".into());
@@ -133,7 +140,11 @@ fn check(slo: &Slo) -> Result<(), String> {
 
 impl Mix {
     /// Applies `OPERATION.p95=DURATION` / `OPERATION.p99=DURATION` overrides (milliseconds).
-    pub fn override_slo(&mut self, spec: &str, millis: impl Fn(&str) -> Option<f64>) -> Result<(), Error> {
+    pub fn override_slo(
+        &mut self,
+        spec: &str,
+        millis: impl Fn(&str) -> Option<f64>,
+    ) -> Result<(), Error> {
         let bad = || Error::Override(spec.to_string());
         let (target, value) = spec.split_once('=').ok_or_else(bad)?;
         let (op, q) = target.split_once('.').ok_or_else(bad)?;
@@ -168,7 +179,11 @@ mod tests {
             let mix = load(name).unwrap();
             assert!(!mix.operations.is_empty());
             for op in &mix.operations {
-                assert!(op.slo.p99_ms < 1000.0, "{name}/{}: sub-second targets", op.name);
+                assert!(
+                    op.slo.p99_ms < 1000.0,
+                    "{name}/{}: sub-second targets",
+                    op.name
+                );
             }
         }
         assert_eq!(load("black-friday").unwrap().hot_products, Some(20));
@@ -177,16 +192,34 @@ mod tests {
     #[test]
     fn bad_mixes_say_what_is_wrong() {
         let e = parse("x", "description = 'x'\n[operations.teleport]\nweight = 1").unwrap_err();
-        assert!(e.to_string().contains("unknown operation 'teleport'"), "{e}");
+        assert!(
+            e.to_string().contains("unknown operation 'teleport'"),
+            "{e}"
+        );
         let e = parse("x", "description = 'x'\n[operations.browse]\nweight = 0").unwrap_err();
         assert!(e.to_string().contains("weight must be positive"), "{e}");
-        let e = parse("x", "description = 'x'\n[operations.browse]\nweight = 1\np95_ms = 500\np99_ms = 100").unwrap_err();
+        let e = parse(
+            "x",
+            "description = 'x'\n[operations.browse]\nweight = 1\np95_ms = 500\np99_ms = 100",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("above p99"), "{e}");
         assert!(matches!(load("nope"), Err(Error::Unknown(_))));
         let mut mix = load("storefront").unwrap();
-        mix.override_slo("browse.p99=250", |v| v.parse().ok()).unwrap();
-        assert_eq!(mix.operations.iter().find(|o| o.name == "browse").unwrap().slo.p99_ms, 250.0);
+        mix.override_slo("browse.p99=250", |v| v.parse().ok())
+            .unwrap();
+        assert_eq!(
+            mix.operations
+                .iter()
+                .find(|o| o.name == "browse")
+                .unwrap()
+                .slo
+                .p99_ms,
+            250.0
+        );
         assert!(mix.override_slo("browse=3", |v| v.parse().ok()).is_err());
-        assert!(mix.override_slo("dashboard.p99=3", |v| v.parse().ok()).is_err());
+        assert!(mix
+            .override_slo("dashboard.p99=3", |v| v.parse().ok())
+            .is_err());
     }
 }

@@ -30,9 +30,13 @@ pub enum Pacing {
 pub enum Profile {
     Constant,
     /// From 10% to 100% linearly over `over`, then 100%.
-    Ramp { over: Duration },
+    Ramp {
+        over: Duration,
+    },
     /// `steps` equal steps up to 100%, each lasting window / steps.
-    Step { steps: u32 },
+    Step {
+        steps: u32,
+    },
 }
 
 impl Profile {
@@ -196,7 +200,9 @@ mod tests {
         for (got, want) in per_step.iter().zip([250, 500, 750, 1000]) {
             assert!((*got as i64 - want).abs() <= 1, "{per_step:?}");
         }
-        let ramp = Profile::Ramp { over: Duration::from_secs(10) };
+        let ramp = Profile::Ramp {
+            over: Duration::from_secs(10),
+        };
         assert!((ramp.level(Duration::from_secs(5), window) - 0.55).abs() < 1e-9);
     }
 

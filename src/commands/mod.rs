@@ -1,11 +1,15 @@
 //! One file per command group; `dispatch` routes a parsed command line.
 
+mod capacity;
 mod demo;
+mod environment;
 mod pending;
+mod run;
 mod schema;
 mod seed;
 mod services;
 mod verify;
+mod workload;
 
 use anyhow::Result;
 
@@ -23,8 +27,8 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Schema { action } => schema::schema(&settings, action).await,
         Command::Seed(args) => seed::seed(&settings, args).await,
         Command::Verify => verify::verify(&settings).await,
-        Command::Run(_) => pending::not_yet("run", "the workload engine"),
-        Command::Capacity(_) => pending::not_yet("capacity", "the workload engine"),
+        Command::Run(args) => run::run(&settings, args).await,
+        Command::Capacity(args) => capacity::capacity(&settings, args).await,
         Command::Report(_) => pending::not_yet("report", "reporting"),
         Command::Compare(_) => pending::not_yet("compare", "reporting"),
     }

@@ -9,6 +9,8 @@ use platform::{Overrides, Settings};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
+pub mod seeder;
+
 /// Settings the tests use: the repository's `.shopbench/` for managed services.
 pub fn settings() -> Settings {
     let overrides = Overrides {

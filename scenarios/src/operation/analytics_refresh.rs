@@ -13,7 +13,11 @@ pub struct AnalyticsRefresh(pub Arc<Context>);
 impl Operation for AnalyticsRefresh {
     fn run<'a>(&'a self, _call: &'a mut Call) -> OpFuture<'a> {
         Box::pin(async move {
-            let pool = self.0.batch.as_ref().ok_or(Failure::Unavailable("batch role"))?;
+            let pool = self
+                .0
+                .batch
+                .as_ref()
+                .ok_or(Failure::Unavailable("batch role"))?;
             sqlx::query("SELECT shop.refresh_product_analytics()")
                 .execute(pool)
                 .await?;

@@ -30,7 +30,8 @@ impl Operation for Cart {
             if call.rng.random_bool(0.2) {
                 pipe.hdel(&key, &variant).ignore();
             } else {
-                pipe.hincr(&key, &variant, call.rng.random_range(1..=2)).ignore();
+                pipe.hincr(&key, &variant, call.rng.random_range(1..=2))
+                    .ignore();
             }
             pipe.expire(&key, CART_SECONDS).ignore();
             pipe.hgetall(&key);

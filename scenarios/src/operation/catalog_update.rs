@@ -29,17 +29,26 @@ impl Operation for CatalogUpdate {
             // Merchants edit any product, not only best sellers.
             let p = t.product_start + call.rng.random_range(0..t.products);
             let product = m.product_id(p);
-            let mut variants: Vec<Uuid> = (0..m.variants(p)).map(|v| m.variant_id(t, p, v)).collect();
+            let mut variants: Vec<Uuid> =
+                (0..m.variants(p)).map(|v| m.variant_id(t, p, v)).collect();
             variants.sort();
             let store = c.store.as_ref().ok_or(Failure::Unavailable("s3"))?;
-            let object = format!("products/{}/{}/{}.png", t.id, product, Uuid::from_u128(call.rng.random()));
+            let object = format!(
+                "products/{}/{}/{}.png",
+                t.id,
+                product,
+                Uuid::from_u128(call.rng.random())
+            );
             let body = generator::load::images::png(m.seed(), call.rng.random_range(0..64));
             upload(store, &object, body).await?;
             let url = format!("{}/{}", store.base_url, object);
             let factor = rust_decimal::Decimal::new(call.rng.random_range(9_500..=10_500), 4);
             let mut name = String::new();
             generator::rows::catalog::product_name(m, t, p, &mut name);
-            let description = format!("{name}: updated by the merchant, now with {} more colours.", call.rng.random_range(1..9));
+            let description = format!(
+                "{name}: updated by the merchant, now with {} more colours.",
+                call.rng.random_range(1..9)
+            );
             crate::retrying!(call, async {
                 let mut tx = c.begin(t.id).await?;
                 sqlx::query("UPDATE shop.products SET description = $3, short_description = $4 WHERE tenant_id = $1 AND id = $2")
@@ -101,7 +110,11 @@ impl Operation for CatalogUpdate {
     }
 }
 
-async fn upload(store: &crate::context::ObjectStore, object: &str, body: Vec<u8>) -> Result<(), Failure> {
+async fn upload(
+    store: &crate::context::ObjectStore,
+    object: &str,
+    body: Vec<u8>,
+) -> Result<(), Failure> {
     use rusty_s3::S3Action;
     let action = store.bucket.put_object(store.credentials.as_ref(), object);
     let url = action.sign(Duration::from_secs(300));

@@ -18,7 +18,7 @@ use crate::failure::Failure;
 
 pub struct Checkout(pub Arc<Context>);
 
-type VariantRow = (Uuid, Uuid, String, String, Decimal);
+type VariantRow = (Uuid, Uuid, String, String, Decimal, bool);
 
 struct Cart {
     tenant: usize,
@@ -48,7 +48,10 @@ impl Operation for Checkout {
                 *lines.entry(m.variant_id(t, p, v)).or_insert(0) += q;
             }
             let now_ms = chrono::Utc::now().timestamp_millis();
-            let address = format!("{} Checkout Street, Shopbench City", call.rng.random_range(1..999));
+            let address = format!(
+                "{} Checkout Street, Shopbench City",
+                call.rng.random_range(1..999)
+            );
             let nonce: [u8; platform::crypto::NONCE_LEN] = call.rng.random();
             let cart = Cart {
                 tenant: t.index as usize,
@@ -57,7 +60,11 @@ impl Operation for Checkout {
                 order_id: generator::model::uuid7(now_ms, call.rng.random()),
                 created_us: now_ms * 1000,
                 lines,
-                address: m.data_key(u).encrypt_with_nonce(nonce, address.as_bytes(), b"orders.shipping_address"),
+                address: m.data_key(u).encrypt_with_nonce(
+                    nonce,
+                    address.as_bytes(),
+                    b"orders.shipping_address",
+                ),
             };
             let placed = crate::retrying!(call, place(c, &cart))?;
             c.to_pay.push(placed);
@@ -72,8 +79,8 @@ async fn place(c: &Context, cart: &Cart) -> Result<Placed, Failure> {
     let variants: Vec<Uuid> = cart.lines.keys().copied().collect();
     let mut tx = c.begin(t.id).await?;
     let rows: Vec<VariantRow> = sqlx::query_as(
-        "SELECT id, product_id, sku, name, price FROM shop.product_variants
-          WHERE tenant_id = $1 AND id = ANY($2) AND is_active",
+        "SELECT id, product_id, sku, name, price, is_active FROM shop.product_variants
+          WHERE tenant_id = $1 AND id = ANY($2)",
     )
     .bind(t.id)
     .bind(&variants)
@@ -81,14 +88,22 @@ async fn place(c: &Context, cart: &Cart) -> Result<Placed, Failure> {
     .await?;
     if rows.len() != variants.len() {
         let found: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-        let absent = variants.iter().find(|v| !found.contains(v)).copied().unwrap_or_default();
+        let absent = variants
+            .iter()
+            .find(|v| !found.contains(v))
+            .copied()
+            .unwrap_or_default();
         return Err(missing("variant", absent));
+    }
+    if rows.iter().any(|r| !r.5) {
+        // The merchant withdrew a variant the shopper had in the cart.
+        return Err(Failure::Business("variant_unavailable"));
     }
     let mut subtotal = Decimal::ZERO;
     let (mut products, mut skus, mut names, mut quantities, mut prices, mut totals) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     let mut ids = vec![];
-    for (id, product, sku, name, price) in &rows {
+    for (id, product, sku, name, price, _) in &rows {
         let q = cart.lines[id];
         let line = *price * Decimal::from(q);
         subtotal += line;
@@ -101,7 +116,11 @@ async fn place(c: &Context, cart: &Cart) -> Result<Placed, Failure> {
         totals.push(line);
     }
     let tax = (subtotal * Decimal::new(t.tax_bp, 4)).round_dp(2);
-    let shipping = if subtotal < Decimal::from(50) { Decimal::new(499, 2) } else { Decimal::ZERO };
+    let shipping = if subtotal < Decimal::from(50) {
+        Decimal::new(499, 2)
+    } else {
+        Decimal::ZERO
+    };
     let total = subtotal + tax + shipping;
     sqlx::query(
         "INSERT INTO shop.orders (tenant_id, id, created_at, user_id, status, subtotal, tax_amount,

@@ -81,11 +81,13 @@ impl Operation for Login {
                     token.to_vec()
                 }
             };
-            sqlx::query("UPDATE shop.users SET last_login_at = now() WHERE tenant_id = $1 AND id = $2")
-                .bind(t.id)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE shop.users SET last_login_at = now() WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(t.id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             let hex: String = token.iter().map(|b| format!("{b:02x}")).collect();
             let _: () = redis.set_ex(&key, hex, SESSION_SECONDS as u64).await?;

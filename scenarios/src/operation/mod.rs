@@ -100,22 +100,86 @@ pub struct Defaults {
 
 /// Every operation the mixes may name, with its default targets.
 pub const ALL: &[Defaults] = &[
-    Defaults { name: "point_read", p95_ms: 20.0, p99_ms: 50.0 },
-    Defaults { name: "browse", p95_ms: 150.0, p99_ms: 400.0 },
-    Defaults { name: "product_detail", p95_ms: 100.0, p99_ms: 300.0 },
-    Defaults { name: "search", p95_ms: 300.0, p99_ms: 800.0 },
-    Defaults { name: "login", p95_ms: 150.0, p99_ms: 400.0 },
-    Defaults { name: "cart", p95_ms: 50.0, p99_ms: 150.0 },
-    Defaults { name: "checkout", p95_ms: 400.0, p99_ms: 900.0 },
-    Defaults { name: "payment", p95_ms: 600.0, p99_ms: 950.0 },
-    Defaults { name: "refund", p95_ms: 500.0, p99_ms: 900.0 },
-    Defaults { name: "order_history", p95_ms: 200.0, p99_ms: 500.0 },
-    Defaults { name: "order_detail", p95_ms: 150.0, p99_ms: 400.0 },
-    Defaults { name: "fulfilment", p95_ms: 300.0, p99_ms: 800.0 },
-    Defaults { name: "catalog_update", p95_ms: 500.0, p99_ms: 950.0 },
-    Defaults { name: "analytics_ingest", p95_ms: 300.0, p99_ms: 800.0 },
-    Defaults { name: "dashboard", p95_ms: 600.0, p99_ms: 950.0 },
-    Defaults { name: "analytics_refresh", p95_ms: 900.0, p99_ms: 990.0 },
+    Defaults {
+        name: "point_read",
+        p95_ms: 20.0,
+        p99_ms: 50.0,
+    },
+    Defaults {
+        name: "browse",
+        p95_ms: 150.0,
+        p99_ms: 400.0,
+    },
+    Defaults {
+        name: "product_detail",
+        p95_ms: 100.0,
+        p99_ms: 300.0,
+    },
+    Defaults {
+        name: "search",
+        p95_ms: 300.0,
+        p99_ms: 800.0,
+    },
+    Defaults {
+        name: "login",
+        p95_ms: 150.0,
+        p99_ms: 400.0,
+    },
+    Defaults {
+        name: "cart",
+        p95_ms: 50.0,
+        p99_ms: 150.0,
+    },
+    Defaults {
+        name: "checkout",
+        p95_ms: 400.0,
+        p99_ms: 900.0,
+    },
+    Defaults {
+        name: "payment",
+        p95_ms: 600.0,
+        p99_ms: 950.0,
+    },
+    Defaults {
+        name: "refund",
+        p95_ms: 500.0,
+        p99_ms: 900.0,
+    },
+    Defaults {
+        name: "order_history",
+        p95_ms: 200.0,
+        p99_ms: 500.0,
+    },
+    Defaults {
+        name: "order_detail",
+        p95_ms: 150.0,
+        p99_ms: 400.0,
+    },
+    Defaults {
+        name: "fulfilment",
+        p95_ms: 300.0,
+        p99_ms: 800.0,
+    },
+    Defaults {
+        name: "catalog_update",
+        p95_ms: 500.0,
+        p99_ms: 950.0,
+    },
+    Defaults {
+        name: "analytics_ingest",
+        p95_ms: 300.0,
+        p99_ms: 800.0,
+    },
+    Defaults {
+        name: "dashboard",
+        p95_ms: 600.0,
+        p99_ms: 950.0,
+    },
+    Defaults {
+        name: "analytics_refresh",
+        p95_ms: 900.0,
+        p99_ms: 990.0,
+    },
 ];
 
 pub fn defaults(name: &str) -> Option<&'static Defaults> {
@@ -145,4 +209,3 @@ pub fn build(name: &str, ctx: &Arc<Context>) -> Option<Arc<dyn Operation>> {
         _ => return None,
     })
 }
-

@@ -72,7 +72,12 @@ async fn ledger(
     Ok(())
 }
 
-async fn authorize_request(c: &Context, order: &Placed, payment: Uuid, key: &str) -> Result<(), Failure> {
+async fn authorize_request(
+    c: &Context,
+    order: &Placed,
+    payment: Uuid,
+    key: &str,
+) -> Result<(), Failure> {
     let t = &c.model.tenants[order.tenant];
     let mut tx = c.begin(t.id).await?;
     sqlx::query(
@@ -109,7 +114,11 @@ async fn authorize_request(c: &Context, order: &Placed, payment: Uuid, key: &str
 async fn answer(c: &Context, order: &Placed, payment: Uuid, declined: bool) -> Result<(), Failure> {
     let t = &c.model.tenants[order.tenant];
     let mut tx = c.begin(t.id).await?;
-    let (status, payment_status) = if declined { ("failed", "failed") } else { ("succeeded", "authorized") };
+    let (status, payment_status) = if declined {
+        ("failed", "failed")
+    } else {
+        ("succeeded", "authorized")
+    };
     ledger(&mut tx, order, t.id, payment, "authorize", status).await?;
     if !declined {
         ledger(&mut tx, order, t.id, payment, "capture", "pending").await?;

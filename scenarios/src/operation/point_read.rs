@@ -34,5 +34,9 @@ impl Operation for PointRead {
 
 /// A row the model says exists was not found: the data and the model disagree.
 pub fn missing(what: &str, id: Uuid) -> Failure {
-    Failure::service("data", "missing_row", format!("{what} {id} is not in the database"))
+    Failure::service(
+        "data",
+        "missing_row",
+        format!("{what} {id} is not in the database"),
+    )
 }

@@ -74,9 +74,20 @@ impl Operation for Refund {
                 if left <= Decimal::ZERO {
                     return Ok(None);
                 }
-                let refund = if full { left } else { (left / Decimal::from(2)).round_dp(2) };
-                let refund = if refund <= Decimal::ZERO { left } else { refund };
-                append(&mut tx, t.id, payment, created_at, refund, &currency, "pending").await?;
+                let refund = if full {
+                    left
+                } else {
+                    (left / Decimal::from(2)).round_dp(2)
+                };
+                let refund = if refund <= Decimal::ZERO {
+                    left
+                } else {
+                    refund
+                };
+                append(
+                    &mut tx, t.id, payment, created_at, refund, &currency, "pending",
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(Some((payment, refund, currency, refund == left)))
             })?;
@@ -86,7 +97,16 @@ impl Operation for Refund {
             c.gateway.call(&mut call.rng).await;
             crate::retrying!(call, async {
                 let mut tx = c.begin(t.id).await?;
-                append(&mut tx, t.id, payment, created_at, refund, &currency, "succeeded").await?;
+                append(
+                    &mut tx,
+                    t.id,
+                    payment,
+                    created_at,
+                    refund,
+                    &currency,
+                    "succeeded",
+                )
+                .await?;
                 sqlx::query("UPDATE shop.payments SET status = $4 WHERE tenant_id = $1 AND id = $2 AND order_created_at = $3")
                     .bind(t.id)
                     .bind(payment)
@@ -101,7 +121,8 @@ impl Operation for Refund {
                         .bind(created_at)
                         .execute(&mut *tx)
                         .await?;
-                    super::fulfilment::history(&mut tx, t.id, order.id, created_at, "refunded").await?;
+                    super::fulfilment::history(&mut tx, t.id, order.id, created_at, "refunded")
+                        .await?;
                 }
                 tx.commit().await?;
                 Ok::<_, Failure>(())

@@ -52,7 +52,11 @@ impl Operation for Search {
                 let v = m.variant_price(t, p, 0);
                 (money(v / 2), money(v * 2))
             });
-            let q = Query { text, category, price };
+            let q = Query {
+                text,
+                category,
+                price,
+            };
             let hits = match &c.search {
                 SearchBackend::Postgres => postgres(c, t.id, &q).await?,
                 SearchBackend::Elastic { url, http } => elastic(url, http, t.id, &q).await?,
@@ -82,7 +86,12 @@ async fn postgres(c: &Context, tenant: Uuid, q: &Query) -> Result<usize, Failure
 
 /// The documented `_search` API: a `multi_match` on name, brand and description, filtered by
 /// tenant (and category, price) in filter context.
-async fn elastic(url: &url::Url, http: &reqwest::Client, tenant: Uuid, q: &Query) -> Result<usize, Failure> {
+async fn elastic(
+    url: &url::Url,
+    http: &reqwest::Client,
+    tenant: Uuid,
+    q: &Query,
+) -> Result<usize, Failure> {
     let mut filter = vec![
         serde_json::json!({"term": {"tenant_id": tenant.to_string()}}),
         serde_json::json!({"term": {"is_active": true}}),
@@ -91,7 +100,9 @@ async fn elastic(url: &url::Url, http: &reqwest::Client, tenant: Uuid, q: &Query
         filter.push(serde_json::json!({"term": {"category_id": cat.to_string()}}));
     }
     if let Some((lo, hi)) = q.price {
-        filter.push(serde_json::json!({"range": {"price": {"gte": lo.to_string(), "lte": hi.to_string()}}}));
+        filter.push(
+            serde_json::json!({"range": {"price": {"gte": lo.to_string(), "lte": hi.to_string()}}}),
+        );
     }
     let body = serde_json::json!({
         "size": 20,
@@ -116,5 +127,8 @@ async fn elastic(url: &url::Url, http: &reqwest::Client, tenant: Uuid, q: &Query
         .json()
         .await
         .map_err(|e| failure::http("search", e))?;
-    Ok(answer["hits"]["hits"].as_array().map(|h| h.len()).unwrap_or(0))
+    Ok(answer["hits"]["hits"]
+        .as_array()
+        .map(|h| h.len())
+        .unwrap_or(0))
 }

@@ -1,0 +1,131 @@
+//! The engine's outcome as parts of the reports crate's `RunResults`: operations with their
+//! verdicts, the tenant-tier breakdown, and whether the schedule was kept.
+
+use std::collections::BTreeMap;
+
+use reports::histogram::Encoded;
+use reports::results::{OperationResult, ScheduleSummary, TierResult};
+use reports::slo;
+
+use crate::engine::{Outcome, Plan};
+use crate::mix::Mix;
+use crate::operation::TierTag;
+use crate::pacing::Pacing;
+use crate::recorder::Recorder;
+
+/// One result per operation of the mix, in mix order, judged against its SLO.
+pub fn operations(mix: &Mix, outcome: &Outcome) -> Vec<OperationResult> {
+    mix.operations
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let r = outcome.operation(i);
+            debug_assert!(r.is_consistent());
+            let tiers = TierTag::ALL
+                .iter()
+                .enumerate()
+                .filter(|(t, _)| !outcome.totals[i][*t].latency.is_empty())
+                .map(|(t, tag)| {
+                    (
+                        tag.name().to_string(),
+                        Encoded::new(&outcome.totals[i][t].latency),
+                    )
+                })
+                .collect();
+            let mut op = OperationResult {
+                name: m.name.clone(),
+                weight: m.weight,
+                slo: m.slo,
+                scheduled: r.scheduled,
+                succeeded: r.succeeded,
+                failed: r.failed.clone(),
+                dropped: r.dropped,
+                late: r.late,
+                retries: r.retries,
+                notes: r
+                    .notes
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), *v))
+                    .collect::<BTreeMap<_, _>>(),
+                latency: Encoded::new(&r.latency),
+                service: Encoded::new(&r.service),
+                tiers,
+                verdict: slo::Verdict {
+                    status: slo::Status::NoData,
+                    reasons: vec![],
+                },
+            };
+            op.verdict = slo::judge(&op);
+            op
+        })
+        .collect()
+}
+
+/// Latency per tenant tier over all operations: a large tenant's load slowing a small tenant's
+/// requests shows here.
+pub fn tiers(outcome: &Outcome) -> Vec<TierResult> {
+    TierTag::ALL
+        .iter()
+        .enumerate()
+        .map(|(t, tag)| {
+            let mut all = Recorder::default();
+            for op in &outcome.totals {
+                all.merge(&op[t]);
+            }
+            TierResult {
+                tier: tag.name().to_string(),
+                operations: all.succeeded + all.failures(),
+                latency: Encoded::new(&all.latency),
+            }
+        })
+        .filter(|t| t.operations > 0)
+        .collect()
+}
+
+/// Lag beyond which the run is reported as not keeping up, µs.
+const BEHIND_US: u64 = 1_000_000;
+
+pub fn schedule(plan: &Plan, outcome: &Outcome) -> ScheduleSummary {
+    let mut all = Recorder::default();
+    for i in 0..outcome.totals.len() {
+        all.merge(&outcome.operation(i));
+    }
+    let started = all.succeeded + all.failures();
+    let secs = outcome.measured.as_secs_f64().max(1e-9);
+    let lag = Encoded::new(&outcome.lag);
+    let target_rate = match plan.pacing {
+        Pacing::Open { rate, .. } => Some(rate),
+        Pacing::Closed { .. } => None,
+    };
+    let keeping_up = all.dropped == 0 && lag.p99_us < BEHIND_US;
+    let note = if keeping_up {
+        match target_rate {
+            Some(rate) => format!(
+                "kept to the schedule: {:.1} of {rate} operations/s started, lag p99 {:.1} ms",
+                started as f64 / secs,
+                lag.p99_us as f64 / 1e3
+            ),
+            None => {
+                "closed model: the users' pace follows the system (latency is service time)".into()
+            }
+        }
+    } else {
+        format!(
+            "NOT KEEPING UP: {} of {} operations dropped (more than {:?} late or past the window's end), lag p99 {:.1} ms; the latency figures include the queueing, and the target rate was not reached",
+            all.dropped,
+            all.scheduled,
+            plan.max_lag,
+            lag.p99_us as f64 / 1e3
+        )
+    };
+    ScheduleSummary {
+        target_rate,
+        achieved_rate: started as f64 / secs,
+        scheduled: all.scheduled,
+        dropped: all.dropped,
+        late: all.late,
+        lag,
+        keeping_up,
+        note,
+    }
+}

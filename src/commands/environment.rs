@@ -1,0 +1,109 @@
+//! Provenance of a run: shopbench's version and git revision, the servers' versions, the
+//! machine, and the seeded data (scale, seed, as-of date, fingerprint, the seed's summary).
+
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use generator::load::postgres::RunRecord;
+use platform::Settings;
+use reports::results::{Environment, Machine};
+use scenarios::context::SearchBackend;
+
+pub async fn collect(
+    settings: &Settings,
+    run: &RunRecord,
+    admin: &PgPool,
+    redis: Option<redis::aio::ConnectionManager>,
+    clickhouse: Option<&clickhouse::Client>,
+    search: &SearchBackend,
+) -> Environment {
+    let mut servers = std::collections::BTreeMap::new();
+    let pg: Result<(String,), _> = sqlx::query_as("SELECT version()").fetch_one(admin).await;
+    servers.insert(
+        "postgresql".into(),
+        pg.map(|v| v.0).unwrap_or_else(|e| format!("unknown ({e})")),
+    );
+    if let Some(mut r) = redis {
+        let info: Result<String, _> = redis::cmd("INFO").arg("server").query_async(&mut r).await;
+        let version = info
+            .ok()
+            .and_then(|i| {
+                i.lines()
+                    .find_map(|l| l.strip_prefix("redis_version:").map(str::to_string))
+            })
+            .unwrap_or_else(|| "unknown".into());
+        servers.insert("redis".into(), version);
+    }
+    if let Some(c) = clickhouse {
+        let v: Result<String, _> = c.query("SELECT version()").fetch_one().await;
+        servers.insert(
+            "clickhouse".into(),
+            v.unwrap_or_else(|e| format!("unknown ({e})")),
+        );
+    }
+    servers.insert(
+        "search".into(),
+        match search {
+            SearchBackend::Postgres => "PostgreSQL full-text search".into(),
+            SearchBackend::Elastic { .. } => "Elasticsearch/OpenSearch (SEARCH_URL)".into(),
+        },
+    );
+    if settings.s3.url.is_some() {
+        servers.insert("s3".into(), "configured S3 endpoint".into());
+    } else {
+        servers.insert("s3".into(), "SeaweedFS (managed)".into());
+    }
+    let summary: Option<(Option<serde_json::Value>,)> =
+        sqlx::query_as("SELECT summary FROM shopbench_meta.seed_runs")
+            .fetch_optional(admin)
+            .await
+            .ok()
+            .flatten();
+    let mut hasher = Sha256::new();
+    hasher.update(serde_json::to_vec(&run.config).unwrap_or_default());
+    hasher.update(serde_json::to_vec(&run.plan).unwrap_or_default());
+    Environment {
+        shopbench_version: env!("CARGO_PKG_VERSION").into(),
+        git_revision: option_env!("SHOPBENCH_GIT_REVISION")
+            .unwrap_or("unknown")
+            .into(),
+        servers,
+        machine: machine(),
+        scale: run.config.profile.name.clone(),
+        data_seed: run.config.seed,
+        as_of: chrono::DateTime::from_timestamp_micros(run.config.as_of_us)
+            .map(|d| d.date_naive().to_string())
+            .unwrap_or_default(),
+        data_fingerprint: hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        seed_summary: summary.and_then(|s| s.0),
+    }
+}
+
+fn machine() -> Machine {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let os = read("/etc/os-release")
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("PRETTY_NAME=")
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_string());
+    let memory_kb: u64 = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    Machine {
+        hostname: read("/proc/sys/kernel/hostname").trim().to_string(),
+        os,
+        kernel: read("/proc/sys/kernel/osrelease").trim().to_string(),
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1),
+        memory_bytes: memory_kb * 1024,
+    }
+}

@@ -1,0 +1,81 @@
+//! `run`: one mix at an arrival rate (open model) or with users (closed model); writes
+//! DIR/results.json and exits 1 when an SLO fails.
+
+use anyhow::Result;
+
+use platform::Settings;
+use scenarios::engine::Plan;
+use scenarios::pacing::{Pacing, Profile};
+
+use super::workload;
+use crate::cli::{ProfileArg, RunArgs};
+use crate::Outcome;
+
+pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
+    let mix = workload::mix(&args.mix, &args.engine.slo)?;
+    workload::check_out(&args.out)?;
+    let pacing = match (args.rate, args.users) {
+        (Some(rate), _) => Pacing::Open {
+            rate,
+            arrivals: workload::arrivals(args.engine.arrivals),
+        },
+        (None, Some(users)) => Pacing::Closed {
+            users,
+            think: args.think,
+        },
+        (None, None) => unreachable!("clap requires --rate or --users"),
+    };
+    let profile = match args.profile {
+        ProfileArg::Constant => Profile::Constant,
+        ProfileArg::Ramp => Profile::Ramp { over: args.ramp_up },
+        ProfileArg::Step => Profile::Step { steps: args.steps },
+    };
+    let plan = Plan {
+        pacing,
+        profile,
+        warmup: args.warmup,
+        duration: args.duration,
+        concurrency: args.engine.concurrency as usize,
+        seed: args.engine.seed,
+        timeout: args.engine.timeout,
+        max_lag: args.engine.max_lag,
+    };
+    let connections = match pacing {
+        Pacing::Open { .. } => args.engine.concurrency,
+        Pacing::Closed { users, .. } => users,
+    };
+    let session = workload::prepare(settings, mix, &args.engine, connections).await?;
+    let config = workload::config(
+        &session.mix,
+        &plan,
+        &format!("{:?}", args.profile).to_lowercase(),
+        &session.ctx.search,
+    );
+    println!(
+        "running {} ({}) for {:?} after {:?} of warmup against the {} seed",
+        session.mix.name,
+        session.mix.description,
+        plan.duration,
+        plan.warmup,
+        session.environment.scale
+    );
+    let started = chrono::Utc::now();
+    let (outcome, database) = session
+        .measure(&plan, workload::ctrl_c(), args.engine.quiet)
+        .await;
+    let results = session.results("run", &plan, config, started, &outcome, database);
+    let path = results.write(&args.out)?;
+    workload::print_summary(&results);
+    if results.interrupted {
+        println!(
+            "interrupted after {:.1} s of measurement: partial results",
+            results.measured_s
+        );
+    }
+    println!("results: {}", path.display());
+    Ok(if results.verdict.pass {
+        Outcome::Ok
+    } else {
+        Outcome::CheckFailed
+    })
+}
