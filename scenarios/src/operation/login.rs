@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use rand::Rng;
 use redis::AsyncCommands;
 use uuid::Uuid;
 
@@ -68,7 +67,9 @@ impl Operation for Login {
                 }
                 None => {
                     call.note("session_new");
-                    let token: [u8; 32] = call.rng.random();
+                    // A session token must be unpredictable: from the OS-seeded generator, not
+                    // from the run's reproducible one.
+                    let token: [u8; 32] = rand::random();
                     sqlx::query(
                         "INSERT INTO shop.user_sessions (tenant_id, user_id, session_token, device_info, user_agent, expires_at)
                          VALUES ($1, $2, $3, '{\"device\": \"shopbench\"}', 'shopbench/1', now() + interval '30 days')",

@@ -27,7 +27,8 @@ impl Operation for Payment {
             call.tier = Some(t.tier.into());
             let now_ms = chrono::Utc::now().timestamp_millis();
             let payment = generator::model::uuid7(now_ms, call.rng.random());
-            let key = format!("pay-{}", Uuid::from_u128(call.rng.random()));
+            // Unique across runs (the seeded generator repeats itself run after run by design).
+            let key = format!("pay-{}", Uuid::new_v4());
             crate::retrying!(call, authorize_request(c, &order, payment, &key))?;
             c.gateway.call(&mut call.rng).await;
             let declined = call.rng.random_bool(c.gateway.decline_rate);
