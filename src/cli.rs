@@ -256,9 +256,12 @@ pub struct CapacityArgs {
     /// Warmup before each step
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     pub warmup: Duration,
-    /// Give up after this many steps
+    /// Give up after this many geometric steps
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_steps: u32,
+    /// After the first failing step, bisect between it and the last passing one this many times
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub refine: u32,
     #[command(flatten)]
     pub engine: EngineArgs,
     /// Output folder (results.json of the highest sustainable step, with the whole curve)

@@ -31,65 +31,39 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
     let mut first: Option<RunResults> = None;
     let mut limit = None;
     let mut rate = args.start_rate;
-    for n in 0..args.max_steps {
-        let plan = Plan {
-            pacing: Pacing::Open {
-                rate,
-                arrivals: workload::arrivals(args.engine.arrivals),
-            },
-            profile: Profile::Constant,
-            warmup: args.warmup,
-            duration: args.step_duration,
-            concurrency: args.engine.concurrency as usize,
-            seed: args.engine.seed.wrapping_add(n as u64),
-            timeout: args.engine.timeout,
-            max_lag: args.engine.max_lag,
-        };
-        println!(
-            "step {}: {rate:.1} operations/s for {:?}",
-            n + 1,
-            plan.duration
-        );
-        let config = workload::config(&session.mix, &plan, "capacity step", &session.ctx.search);
-        let started = chrono::Utc::now();
-        let (outcome, database) = session
-            .measure(&plan, shutdown.clone(), args.engine.quiet)
-            .await;
-        let results = session.results("capacity", &plan, config, started, &outcome, database);
-        let (worst, worst_p99) = results
-            .operations
-            .iter()
-            .map(|o| (o.name.clone(), o.latency.p99_us as f64 / 1e3))
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .unwrap_or_default();
-        let scheduled: u64 = results.operations.iter().map(|o| o.scheduled).sum();
-        let bad: u64 = results
-            .operations
-            .iter()
-            .map(|o| reports::slo::errors(o) + o.dropped)
-            .sum();
+    // Geometric steps until one fails, then `refine` bisections between the last pass and it.
+    let (mut passed, mut failed): (Option<f64>, Option<f64>) = (None, None);
+    let mut refinements = 0;
+    for n in 0..args.max_steps + args.refine {
+        if failed.is_none() && n >= args.max_steps {
+            break;
+        }
+        let results = step(&session, &args, rate, n, shutdown.clone()).await;
         let pass = results.verdict.pass && !results.interrupted;
-        steps.push(CapacityStep {
-            target_rate: rate,
-            achieved_rate: results.schedule.achieved_rate,
-            worst_p99_ms: worst_p99,
-            worst_operation: worst,
-            error_rate: if scheduled > 0 {
-                bad as f64 / scheduled as f64
-            } else {
-                0.0
-            },
-            pass,
-            reasons: results.verdict.failures.clone(),
-        });
+        steps.push(curve_point(&results, rate, pass));
+        let shown: Vec<&String> = results.verdict.failures.iter().take(3).collect();
+        let more = results.verdict.failures.len().saturating_sub(3);
         println!(
-            "step {}: {rate:.1}/s → {:.1}/s achieved, worst p99 {worst_p99:.1} ms: {}",
+            "step {}: {rate:.1}/s → {:.1}/s achieved, worst p99 {:.1} ms: {}",
             n + 1,
             results.schedule.achieved_rate,
+            steps.last().map(|s| s.worst_p99_ms).unwrap_or(0.0),
             if pass {
                 "pass".to_string()
             } else {
-                format!("FAIL ({})", results.verdict.failures.join("; "))
+                format!(
+                    "FAIL ({}{})",
+                    shown
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    if more > 0 {
+                        format!("; {more} more")
+                    } else {
+                        String::new()
+                    }
+                )
             }
         );
         if first.is_none() {
@@ -99,17 +73,31 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
             limit = Some("interrupted".to_string());
             break;
         }
-        if !pass {
+        if pass {
+            passed = Some(rate);
+            best = Some(results);
+        } else {
+            failed = Some(rate);
             limit = Some(format!(
                 "{rate:.1} operations/s: {}",
-                results.verdict.failures.join("; ")
+                results
+                    .verdict
+                    .failures
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
             ));
-            break;
         }
-        best = Some(results);
-        rate *= args.factor;
+        rate = match (passed, failed) {
+            (_, None) => rate * args.factor,
+            (Some(p), Some(f)) if refinements < args.refine => {
+                refinements += 1;
+                (p + f) / 2.0
+            }
+            _ => break,
+        };
     }
-    let sustainable = best.as_ref().and_then(|b| b.config.rate);
+    let sustainable = passed;
     let mut results = best.or(first).expect("at least one step ran");
     results.capacity = Some(Capacity {
         steps,
@@ -136,4 +124,64 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
     } else {
         Outcome::CheckFailed
     })
+}
+
+async fn step(
+    session: &workload::Session,
+    args: &CapacityArgs,
+    rate: f64,
+    n: u32,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> RunResults {
+    let plan = Plan {
+        pacing: Pacing::Open {
+            rate,
+            arrivals: workload::arrivals(args.engine.arrivals),
+        },
+        profile: Profile::Constant,
+        warmup: args.warmup,
+        duration: args.step_duration,
+        concurrency: args.engine.concurrency as usize,
+        seed: args.engine.seed.wrapping_add(n as u64),
+        timeout: args.engine.timeout,
+        max_lag: args.engine.max_lag,
+    };
+    println!(
+        "step {}: {rate:.1} operations/s for {:?}",
+        n + 1,
+        plan.duration
+    );
+    let config = workload::config(&session.mix, &plan, "capacity step", &session.ctx.search);
+    let started = chrono::Utc::now();
+    let (outcome, database) = session.measure(&plan, shutdown, args.engine.quiet).await;
+    session.results("capacity", &plan, config, started, &outcome, database)
+}
+
+/// One point of the latency-vs-throughput curve.
+fn curve_point(results: &RunResults, rate: f64, pass: bool) -> CapacityStep {
+    let (worst, worst_p99) = results
+        .operations
+        .iter()
+        .map(|o| (o.name.clone(), o.latency.p99_us as f64 / 1e3))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap_or_default();
+    let scheduled: u64 = results.operations.iter().map(|o| o.scheduled).sum();
+    let bad: u64 = results
+        .operations
+        .iter()
+        .map(|o| reports::slo::errors(o) + o.dropped)
+        .sum();
+    CapacityStep {
+        target_rate: rate,
+        achieved_rate: results.schedule.achieved_rate,
+        worst_p99_ms: worst_p99,
+        worst_operation: worst,
+        error_rate: if scheduled > 0 {
+            bad as f64 / scheduled as f64
+        } else {
+            0.0
+        },
+        pass,
+        reasons: results.verdict.failures.clone(),
+    }
 }

@@ -1,16 +1,16 @@
 //! `shopbench demo`: the tour for a new machine: start the services, provision and check the
-//! schema, seed `tiny` (or finish a seed already there) and verify it. The storefront run and the
-//! report join as they land.
+//! schema, seed `tiny` (or finish a seed already there), verify it, and run the storefront mix
+//! for 20 seconds, printing where its results.json is. The report joins when it lands.
 
 use anyhow::Result;
 
-use crate::cli::{Scale, SeedArgs};
+use crate::cli::{ArrivalsArg, EngineArgs, ProfileArg, RunArgs, Scale, SeedArgs};
 use crate::Outcome;
 use platform::services::{self, Service};
 use platform::Settings;
 
 pub async fn demo(settings: &Settings) -> Result<Outcome> {
-    println!("== 1/5 services");
+    println!("== 1/6 services");
     let mut postgres_error = None;
     for (service, result) in services::up(settings, &Service::ALL).await {
         match result {
@@ -28,9 +28,9 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
     if let Some(e) = postgres_error {
         return Err(e.into());
     }
-    println!("== 2/5 schema apply");
+    println!("== 2/6 schema apply");
     super::schema::apply(settings).await?;
-    println!("== 3/5 schema check");
+    println!("== 3/6 schema check");
     let target = services::postgres(settings).await?;
     let findings = platform::schema::check(&target).await?;
     let problems: Vec<_> = findings
@@ -44,7 +44,7 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
     if !problems.is_empty() {
         return Ok(Outcome::CheckFailed);
     }
-    println!("== 4/5 seed tiny");
+    println!("== 4/6 seed tiny");
     let pool = generator::load::postgres::connect(&target.loader, 2).await?;
     match generator::load::postgres::existing_run(&pool).await? {
         Some(run) if run.finished => println!(
@@ -67,12 +67,38 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
             super::seed::seed(settings, args).await?;
         }
     }
-    println!("== 5/5 verify");
+    println!("== 5/6 verify");
     let verified = super::verify::verify(settings).await?;
+    println!("== 6/6 run: storefront mix, 50 operations/s for 20 s");
+    let out = settings.workdir.join("runs").join("demo-storefront");
+    let run = RunArgs {
+        mix: "storefront".into(),
+        rate: Some(50.0),
+        users: None,
+        think: std::time::Duration::ZERO,
+        duration: std::time::Duration::from_secs(20),
+        warmup: std::time::Duration::from_secs(3),
+        profile: ProfileArg::Constant,
+        ramp_up: std::time::Duration::from_secs(30),
+        steps: 4,
+        engine: EngineArgs {
+            concurrency: 16,
+            arrivals: ArrivalsArg::Poisson,
+            seed: 1,
+            timeout: std::time::Duration::from_secs(10),
+            max_lag: std::time::Duration::from_secs(5),
+            slo: Vec::new(),
+            quiet: false,
+        },
+        out: out.clone(),
+    };
+    let ran = super::run::run(settings, run).await?;
     println!(
-        "\nThe data tier runs on {} with a verified seed. The storefront run and the report arrive in the \
-         next releases. Stop the services with `shopbench down`.",
-        target.admin
+        "\nThe data tier runs on {} with a verified seed; the storefront run's results are in {}{}. \
+         The HTML report arrives in the next release. Stop the services with `shopbench down`.",
+        target.admin,
+        out.join(reports::results::FILE_NAME).display(),
+        if ran == Outcome::Ok { "" } else { " (an SLO failed on this machine: see the table above)" }
     );
     Ok(verified)
 }

@@ -186,6 +186,12 @@ pub fn defaults(name: &str) -> Option<&'static Defaults> {
     ALL.iter().find(|d| d.name == name)
 }
 
+/// The `point_read` statement (`$1` tenant, `$2` product): the overhead benchmark gives pgbench
+/// the very same text.
+pub fn point_read_sql() -> &'static str {
+    point_read::SQL
+}
+
 /// The operation called `name`, bound to the run's services.
 pub fn build(name: &str, ctx: &Arc<Context>) -> Option<Arc<dyn Operation>> {
     let c = ctx.clone();
