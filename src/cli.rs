@@ -165,12 +165,13 @@ pub struct SeedArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("pacing").required(true).args(["rate", "users"])))]
 pub struct RunArgs {
     /// Mix name (storefront, black-friday, analytics, point-read) or path to a mix .toml
     #[arg(long)]
     pub mix: String,
     /// Open model: operations per second overall (e.g. 200, 5k), split across the mix by weight
-    #[arg(long, value_name = "OPS_PER_S", value_parser = parse_rate, conflicts_with = "users", required_unless_present = "users")]
+    #[arg(long, value_name = "OPS_PER_S", value_parser = parse_rate)]
     pub rate: Option<f64>,
     /// Closed model: concurrent users, each running an operation then thinking
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]

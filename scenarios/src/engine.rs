@@ -265,17 +265,11 @@ fn encode_interval(t_s: u32, entries: &[Entry], interval: &[Recorder]) -> Interv
             .zip(interval)
             .filter(|(_, r)| r.scheduled > 0)
             .map(|(e, r)| {
-                let errors = r
-                    .failed
-                    .iter()
-                    .filter(|(c, _)| !c.starts_with(reports::slo::BUSINESS))
-                    .map(|(_, n)| n)
-                    .sum();
                 (
                     e.name.clone(),
                     IntervalOperation {
                         completed: r.succeeded + r.failures(),
-                        errors,
+                        errors: r.errors(),
                         dropped: r.dropped,
                         latency: Encoded::new(&r.latency),
                     },
@@ -419,16 +413,10 @@ fn tick(t: f64, interval: &[Recorder], lag_max: u64, plan: &Plan, window: Durati
     for r in interval {
         all.merge(r);
     }
-    let errors = all
-        .failed
-        .iter()
-        .filter(|(c, _)| !c.starts_with(reports::slo::BUSINESS))
-        .map(|(_, n)| n)
-        .sum();
     Tick {
         t,
         completed: all.succeeded + all.failures(),
-        errors,
+        errors: all.errors(),
         dropped: all.dropped,
         p99_us: if all.latency.is_empty() {
             0

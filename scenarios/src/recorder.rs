@@ -88,6 +88,15 @@ impl Recorder {
         self.failed.values().sum()
     }
 
+    /// System failures: every class but business outcomes (which SLOs do not count).
+    pub fn errors(&self) -> u64 {
+        self.failed
+            .iter()
+            .filter(|(class, _)| !class.starts_with(reports::slo::BUSINESS))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// Adds `other` into `self`: counts summed, histograms added bucket by bucket.
     pub fn merge(&mut self, other: &Recorder) {
         self.latency
