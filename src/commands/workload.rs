@@ -324,11 +324,11 @@ pub fn config(mix: &Mix, plan: &Plan, profile: &str, search: &SearchBackend) -> 
 
 /// The live terminal line: one per second.
 fn live_line(t: &Tick) -> String {
-    let when = if t.t < 0.0 {
-        format!("warmup {:>4.0}s", t.t)
-    } else {
-        format!("{:>10.0}s", t.t)
-    };
+    if t.t < 0.0 {
+        // Warmup operations run but are not recorded: nothing to show but the countdown.
+        return format!("warming up, {:.0} s to go (not measured)", -t.t);
+    }
+    let when = format!("{:>6.0}s", t.t);
     let target = t
         .target_rate
         .map(|r| format!(" (target {r:.0})"))
