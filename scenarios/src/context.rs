@@ -179,6 +179,29 @@ impl Context {
         self.model.product_by_rank(t, rank)
     }
 
+    /// A customer who can sign in and their tenant; the call is tagged with the tenant's tier.
+    pub fn user_for(&self, call: &mut crate::operation::Call) -> (u64, &Tenant) {
+        let u = self.pick_user(&mut call.rng);
+        let t = self.model.tenant_of_user(u);
+        call.tier = Some(t.tier.into());
+        (u, t)
+    }
+
+    /// A customer with orders and their tenant; the call is tagged with the tenant's tier.
+    pub fn customer_for(&self, call: &mut crate::operation::Call) -> (u64, &Tenant) {
+        let u = self.pick_customer(&mut call.rng);
+        let t = self.model.tenant_of_user(u);
+        call.tier = Some(t.tier.into());
+        (u, t)
+    }
+
+    /// A tenant by the power law; the call is tagged with its tier.
+    pub fn tenant_for(&self, call: &mut crate::operation::Call) -> &Tenant {
+        let t = self.pick_tenant(&mut call.rng);
+        call.tier = Some(t.tier.into());
+        t
+    }
+
     /// Begins a transaction as the application role with the tenant set for it alone
     /// (`set_config(…, true)`, what a transaction pooler requires), in one round trip: BEGIN and
     /// set_config go together as one simple-protocol message. Inlining is safe: a formatted

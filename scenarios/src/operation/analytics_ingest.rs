@@ -22,8 +22,7 @@ impl Operation for AnalyticsIngest {
             let c = &self.0;
             let m = &c.model;
             let client = c.clickhouse()?;
-            let t = c.pick_tenant(&mut call.rng);
-            call.tier = Some(t.tier.into());
+            let t = c.tenant_for(call);
             let now = chrono::Utc::now();
             let (secs, ms) = (now.timestamp() as u32, now.timestamp_millis());
             let session = Uuid::from_u128(call.rng.random());

@@ -30,8 +30,7 @@ impl Operation for Browse {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
         Box::pin(async move {
             let c = &self.0;
-            let t = c.pick_tenant(&mut call.rng);
-            call.tier = Some(t.tier.into());
+            let t = c.tenant_for(call);
             // Popular products sit in popular categories.
             let p = c.pick_product(t, &mut call.rng);
             let category = c.model.category_id(t, c.model.product_category(t, p));

@@ -17,9 +17,7 @@ impl Operation for Cart {
         Box::pin(async move {
             let c = &self.0;
             let m = &c.model;
-            let u = c.pick_user(&mut call.rng);
-            let t = m.tenant_of_user(u);
-            call.tier = Some(t.tier.into());
+            let (u, t) = c.user_for(call);
             let p = c.pick_product(t, &mut call.rng);
             let v = call.rng.random_range(0..m.variants(p));
             let variant = m.variant_id(t, p, v).to_string();

@@ -24,8 +24,7 @@ impl Operation for CatalogUpdate {
         Box::pin(async move {
             let c = &self.0;
             let m = &c.model;
-            let t = c.pick_tenant(&mut call.rng);
-            call.tier = Some(t.tier.into());
+            let t = c.tenant_for(call);
             // Merchants edit any product, not only best sellers.
             let p = t.product_start + call.rng.random_range(0..t.products);
             let product = m.product_id(p);

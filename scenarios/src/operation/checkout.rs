@@ -36,9 +36,7 @@ impl Operation for Checkout {
         Box::pin(async move {
             let c = &self.0;
             let m = &c.model;
-            let u = c.pick_user(&mut call.rng);
-            let t = m.tenant_of_user(u);
-            call.tier = Some(t.tier.into());
+            let (u, t) = c.user_for(call);
             let n = 1 + (call.rng.random::<f64>().powi(2) * 4.0) as usize;
             let mut lines = BTreeMap::new();
             for _ in 0..n {

@@ -36,8 +36,7 @@ impl Operation for Dashboard {
         Box::pin(async move {
             let c = &self.0;
             let client = c.clickhouse()?;
-            let t = c.pick_tenant(&mut call.rng);
-            call.tier = Some(t.tier.into());
+            let t = c.tenant_for(call);
             let tenant = t.id.to_string();
             let _days: Vec<Day> = client
                 .query(

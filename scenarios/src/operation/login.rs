@@ -22,9 +22,7 @@ impl Operation for Login {
         Box::pin(async move {
             let c = &self.0;
             let m = &c.model;
-            let u = c.pick_user(&mut call.rng);
-            let t = m.tenant_of_user(u);
-            call.tier = Some(t.tier.into());
+            let (u, t) = c.user_for(call);
             let key = format!("shopbench:session:{}:{}", t.id, m.user_id(u));
             let mut redis = c.redis()?;
             let alive: bool = redis.expire(&key, SESSION_SECONDS).await?;

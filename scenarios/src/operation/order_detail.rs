@@ -19,9 +19,7 @@ impl Operation for OrderDetail {
         Box::pin(async move {
             let c = &self.0;
             let m = &c.model;
-            let u = c.pick_customer(&mut call.rng);
-            let t = m.tenant_of_user(u);
-            call.tier = Some(t.tier.into());
+            let (u, t) = c.customer_for(call);
             let orders = m.user_orders(u);
             let o = call.rng.random_range(orders);
             let order = m.order(o, u, t);

@@ -20,9 +20,7 @@ impl Operation for OrderHistory {
         Box::pin(async move {
             let c = &self.0;
             let m = &c.model;
-            let u = c.pick_customer(&mut call.rng);
-            let t = m.tenant_of_user(u);
-            call.tier = Some(t.tier.into());
+            let (u, t) = c.customer_for(call);
             let mut tx = c.begin(t.id).await?;
             let orders: Vec<Row> = sqlx::query_as(
                 "SELECT id, created_at, order_number, status, total_amount, currency

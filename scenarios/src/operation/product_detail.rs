@@ -27,8 +27,7 @@ impl Operation for ProductDetail {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
         Box::pin(async move {
             let c = &self.0;
-            let t = c.pick_tenant(&mut call.rng);
-            call.tier = Some(t.tier.into());
+            let t = c.tenant_for(call);
             let id = c.model.product_id(c.pick_product(t, &mut call.rng));
             let key = cache_key(t.id, id);
             let mut redis = c.redis()?;

@@ -26,8 +26,7 @@ impl Operation for Search {
         Box::pin(async move {
             let c = &self.0;
             let m = &c.model;
-            let t = c.pick_tenant(&mut call.rng);
-            call.tier = Some(t.tier.into());
+            let t = c.tenant_for(call);
             let p = c.pick_product(t, &mut call.rng);
             let mut name = String::new();
             generator::rows::catalog::product_name(m, t, p, &mut name);
