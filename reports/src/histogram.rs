@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,7 +23,7 @@ pub fn empty() -> Histogram<u64> {
 }
 
 /// A serialized histogram and its summary (microseconds).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Encoded {
     pub count: u64,
     pub min_us: u64,
@@ -106,15 +107,20 @@ impl Encoded {
 pub fn merge<'a>(parts: impl IntoIterator<Item = &'a Encoded>) -> Result<Encoded, Error> {
     let mut total = empty();
     for p in parts {
-        total.add(p.decode()?).map_err(|e| Error::Histogram {
-            what: "cannot be added",
-            detail: format!("{e:?}"),
-        })?;
+        add(&mut total, p)?;
     }
     Ok(Encoded::new(&total))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Adds an encoded histogram into `total`, bucket by bucket.
+pub fn add(total: &mut Histogram<u64>, part: &Encoded) -> Result<(), Error> {
+    total.add(part.decode()?).map_err(|e| Error::Histogram {
+        what: "cannot be added",
+        detail: format!("{e:?}"),
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Quantile {
     P50,

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::histogram::Encoded;
@@ -13,8 +14,11 @@ use crate::slo::{Slo, Verdict};
 /// Bumped on any change a reader of an older file would misread.
 pub const SCHEMA_VERSION: u32 = 1;
 pub const FILE_NAME: &str = "results.json";
+/// An operation that starts more than this after its intended start counts as late, µs. The
+/// lag itself is in the latency (and in `ScheduleSummary::lag`) either way.
+pub const LATE_US: u64 = 10_000;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunResults {
     pub schema_version: u32,
     /// `run` or `capacity`.
@@ -37,9 +41,22 @@ pub struct RunResults {
     pub database: Database,
     pub capacity: Option<Capacity>,
     pub verdict: RunVerdict,
+    /// Set by `report merge`: the load generators whose results were added together. The
+    /// database figures are the first source's (every generator saw the same database).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<Source>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One load generator's results inside a merged file.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Source {
+    pub hostname: String,
+    pub started_at: String,
+    pub git_revision: String,
+    pub scheduled: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunConfig {
     pub mix: String,
     /// `open` (arrival rate) or `closed` (users with think time).
@@ -66,7 +83,7 @@ pub struct RunConfig {
     pub command_line: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Environment {
     pub shopbench_version: String,
     pub git_revision: String,
@@ -83,7 +100,7 @@ pub struct Environment {
     pub seed_summary: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Machine {
     pub hostname: String,
     pub os: String,
@@ -93,23 +110,24 @@ pub struct Machine {
 }
 
 /// Whether the load generator kept to its schedule.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ScheduleSummary {
     pub target_rate: Option<f64>,
     /// Operations started per second in the measured window.
     pub achieved_rate: f64,
     pub scheduled: u64,
     pub dropped: u64,
+    /// Started more than `LATE_US` (10 ms) after the intended start.
     pub late: u64,
     /// Actual start − intended start, µs.
     pub lag: Encoded,
-    /// False when operations were dropped or started more than a second late: the system
+    /// False when operations were dropped or the start lag's p99 reached a second: the system
     /// (or the load generator) could not keep up with the arrival rate.
     pub keeping_up: bool,
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct OperationResult {
     pub name: String,
     pub weight: f64,
@@ -120,6 +138,7 @@ pub struct OperationResult {
     /// Failures by class: `sqlstate:40P01`, `timeout`, `connection`, `business:out_of_stock`…
     pub failed: BTreeMap<String, u64>,
     pub dropped: u64,
+    /// Started more than `LATE_US` (10 ms) after the intended start.
     pub late: u64,
     /// Serialization failures and deadlocks retried inside the operation (not failures).
     pub retries: u64,
@@ -134,21 +153,21 @@ pub struct OperationResult {
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TierResult {
     pub tier: String,
     pub operations: u64,
     pub latency: Encoded,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Interval {
     /// Seconds since the start of the measured window (end of this interval).
     pub t_s: u32,
     pub operations: BTreeMap<String, IntervalOperation>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct IntervalOperation {
     pub completed: u64,
     /// System failures (business outcomes excluded).
@@ -157,7 +176,7 @@ pub struct IntervalOperation {
     pub latency: Encoded,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Database {
     /// Top statements by total execution time over the run (a `pg_stat_statements` delta).
     pub statements: Vec<Statement>,
@@ -173,7 +192,7 @@ pub struct Database {
     pub sizes: BTreeMap<String, (u64, u64)>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Statement {
     pub query: String,
     pub calls: u64,
@@ -184,7 +203,7 @@ pub struct Statement {
     pub shared_blks_read: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Capacity {
     pub steps: Vec<CapacityStep>,
     /// Highest step whose every operation met its SLO.
@@ -193,7 +212,7 @@ pub struct Capacity {
     pub limit: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CapacityStep {
     pub target_rate: f64,
     pub achieved_rate: f64,
@@ -203,9 +222,12 @@ pub struct CapacityStep {
     pub error_rate: f64,
     pub pass: bool,
     pub reasons: Vec<String>,
+    /// p99 per operation at this step, ms.
+    #[serde(default)]
+    pub p99_ms: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunVerdict {
     pub pass: bool,
     /// `operation: reason` for each broken target.
@@ -233,6 +255,8 @@ pub enum Error {
     Read { path: String, detail: String },
     #[error("writing {path}: {detail}")]
     Write { path: String, detail: String },
+    #[error(transparent)]
+    Output(#[from] crate::output::Error),
 }
 
 impl RunResults {
@@ -266,15 +290,11 @@ impl RunResults {
     /// never sees half a file.
     pub fn write(&self, dir: &Path) -> Result<std::path::PathBuf, Error> {
         let path = dir.join(FILE_NAME);
-        let err = |detail: String| Error::Write {
+        let text = serde_json::to_vec_pretty(self).map_err(|e| Error::Write {
             path: path.display().to_string(),
-            detail,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
-        let tmp = dir.join(format!(".{FILE_NAME}.tmp"));
-        let text = serde_json::to_vec_pretty(self).map_err(|e| err(e.to_string()))?;
-        std::fs::write(&tmp, text).map_err(|e| err(e.to_string()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| err(e.to_string()))?;
+            detail: e.to_string(),
+        })?;
+        crate::output::atomic_write(&path, &text)?;
         Ok(path)
     }
 

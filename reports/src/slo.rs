@@ -2,6 +2,7 @@
 //! intended start, are within target and its error rate (system failures and dropped operations,
 //! not business outcomes such as out-of-stock) is within budget.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::results::OperationResult;
@@ -10,7 +11,7 @@ use crate::results::OperationResult;
 /// counted and reported, never held against the SLO.
 pub const BUSINESS: &str = "business:";
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Slo {
     /// 95th percentile target, milliseconds.
     pub p95_ms: f64,
@@ -20,7 +21,7 @@ pub struct Slo {
     pub max_error_rate: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pass,
@@ -29,7 +30,7 @@ pub enum Status {
     NoData,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Verdict {
     pub status: Status,
     /// Why it failed, one line per broken target.

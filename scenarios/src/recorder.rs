@@ -26,7 +26,8 @@ pub struct Recorder {
     pub failed: BTreeMap<String, u64>,
     /// Never started: the schedule ran too far ahead of what the system could take.
     pub dropped: u64,
-    /// Started later than intended (the difference is in `latency`, not in `service`).
+    /// Started more than `reports::results::LATE_US` after the intended start (the difference
+    /// is in `latency`, not in `service`).
     pub late: u64,
     /// Serialization failures and deadlocks retried inside operations.
     pub retries: u64,
@@ -57,7 +58,7 @@ fn micros(from: Instant, to: Instant) -> u64 {
 impl Recorder {
     fn timed(&mut self, intended: Instant, started: Instant, finished: Instant) {
         self.scheduled += 1;
-        if started > intended {
+        if micros(intended, started) > reports::results::LATE_US {
             self.late += 1;
         }
         self.latency

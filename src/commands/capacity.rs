@@ -183,5 +183,10 @@ fn curve_point(results: &RunResults, rate: f64, pass: bool) -> CapacityStep {
         },
         pass,
         reasons: results.verdict.failures.clone(),
+        p99_ms: results
+            .operations
+            .iter()
+            .map(|o| (o.name.clone(), o.latency.p99_us as f64 / 1e3))
+            .collect(),
     }
 }

@@ -1,6 +1,6 @@
 //! `shopbench demo`: the tour for a new machine: start the services, provision and check the
 //! schema, seed `tiny` (or finish a seed already there), verify it, and run the storefront mix
-//! for 20 seconds, printing where its results.json is. The report joins when it lands.
+//! for 20 seconds, and render its report, printing the path of report.html.
 
 use anyhow::Result;
 
@@ -10,7 +10,7 @@ use platform::services::{self, Service};
 use platform::Settings;
 
 pub async fn demo(settings: &Settings) -> Result<Outcome> {
-    println!("== 1/6 services");
+    println!("== 1/7 services");
     let mut postgres_error = None;
     for (service, result) in services::up(settings, &Service::ALL).await {
         match result {
@@ -28,9 +28,9 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
     if let Some(e) = postgres_error {
         return Err(e.into());
     }
-    println!("== 2/6 schema apply");
+    println!("== 2/7 schema apply");
     super::schema::apply(settings).await?;
-    println!("== 3/6 schema check");
+    println!("== 3/7 schema check");
     let target = services::postgres(settings).await?;
     let findings = platform::schema::check(&target).await?;
     let problems: Vec<_> = findings
@@ -44,7 +44,7 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
     if !problems.is_empty() {
         return Ok(Outcome::CheckFailed);
     }
-    println!("== 4/6 seed tiny");
+    println!("== 4/7 seed tiny");
     let pool = generator::load::postgres::connect(&target.loader, 2).await?;
     match generator::load::postgres::existing_run(&pool).await? {
         Some(run) if run.finished => println!(
@@ -67,9 +67,9 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
             super::seed::seed(settings, args).await?;
         }
     }
-    println!("== 5/6 verify");
+    println!("== 5/7 verify");
     let verified = super::verify::verify(settings).await?;
-    println!("== 6/6 run: storefront mix, 50 operations/s for 20 s");
+    println!("== 6/7 run: storefront mix, 50 operations/s for 20 s");
     let out = settings.workdir.join("runs").join("demo-storefront");
     let run = RunArgs {
         mix: "storefront".into(),
@@ -93,12 +93,19 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
         out: out.clone(),
     };
     let ran = super::run::run(settings, run).await?;
+    println!("== 7/7 report");
+    let results = reports::RunResults::read(&out)?;
+    let written = reports::output::report(&out, &results)?;
+    for path in &written {
+        println!("{}", path.display());
+    }
     println!(
         "\nThe data tier runs on {} with a verified seed; the storefront run's results are in {}{}. \
-         The HTML report arrives in the next release. Stop the services with `shopbench down`.",
+         Stop the services with `shopbench down`.\n\nOpen the report: {}",
         target.admin,
         out.join(reports::results::FILE_NAME).display(),
-        if ran == Outcome::Ok { "" } else { " (an SLO failed on this machine: see the table above)" }
+        if ran == Outcome::Ok { "" } else { " (an SLO failed on this machine: see the table above)" },
+        out.join(reports::output::REPORT).display()
     );
     Ok(verified)
 }

@@ -3,7 +3,7 @@
 mod capacity;
 mod demo;
 mod environment;
-mod pending;
+mod report;
 mod run;
 mod schema;
 mod seed;
@@ -29,8 +29,8 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Verify => verify::verify(&settings).await,
         Command::Run(args) => run::run(&settings, args).await,
         Command::Capacity(args) => capacity::capacity(&settings, args).await,
-        Command::Report(_) => pending::not_yet("report", "reporting"),
-        Command::Compare(_) => pending::not_yet("compare", "reporting"),
+        Command::Report(args) => report::report(args),
+        Command::Compare(args) => report::compare(args),
     }
 }
 

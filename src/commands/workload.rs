@@ -269,6 +269,7 @@ impl Session {
             intervals: outcome.intervals.clone(),
             database,
             capacity: None,
+            merged_from: Vec::new(),
         }
     }
 }

@@ -1,0 +1,238 @@
+//! Baseline comparison for CI: per operation, p50, p95, p99 and the error rate of the current
+//! run against the baseline's, each judged improved, unchanged or regressed.
+//!
+//! A change counts only when it is larger than all of: `sigmas` times the noise of the
+//! difference (each run's standard error from its own interval histograms, `noise.rs`, added in
+//! quadrature), `min_change` of the baseline, and `floor_ms`. The error rate uses the binomial
+//! standard error of two proportions and `error_floor`. So a rerun of the same build on the same
+//! machine stays unchanged, while a doubled p99 is flagged.
+//!
+//! Layout: `noise.rs` (batch-means standard error), `render.rs` (compare.md and compare.html).
+
+mod noise;
+mod render;
+
+pub use render::{html, markdown};
+
+use crate::histogram::{self, Encoded};
+use crate::results::{OperationResult, RunResults};
+use crate::slo;
+
+/// What counts as a change. Defaults: 3σ, 10%, 1 ms, 0.5 percentage points of errors.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// Multiples of the difference's standard error a change must exceed.
+    pub sigmas: f64,
+    /// Smallest relative change of a percentile that counts (0.10 = 10%).
+    pub min_change: f64,
+    /// Smallest absolute change of a percentile that counts, ms.
+    pub floor_ms: f64,
+    /// Smallest change of the error rate that counts (0.005 = half a percentage point).
+    pub error_floor: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            sigmas: 3.0,
+            min_change: 0.10,
+            floor_ms: 1.0,
+            error_floor: 0.005,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Improved,
+    Unchanged,
+    Regressed,
+}
+
+/// One figure of one operation in both runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub operation: String,
+    /// `p50`, `p95`, `p99` or `error rate`.
+    pub figure: &'static str,
+    /// ms for percentiles, a share (0–1) for the error rate.
+    pub baseline: f64,
+    pub current: f64,
+    /// Standard error of the difference (same unit), when it could be estimated.
+    pub noise: Option<f64>,
+    pub change: Change,
+}
+
+impl Row {
+    pub fn relative(&self) -> Option<f64> {
+        (self.baseline > 0.0).then(|| (self.current - self.baseline) / self.baseline)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    pub baseline: String,
+    pub current: String,
+    pub thresholds: Thresholds,
+    pub rows: Vec<Row>,
+    /// Differences between the runs' setups that make the comparison less meaningful.
+    pub warnings: Vec<String>,
+    pub only_in_baseline: Vec<String>,
+    pub only_in_current: Vec<String>,
+}
+
+impl Comparison {
+    pub fn regressions(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.change == Change::Regressed)
+    }
+    pub fn regressed(&self) -> bool {
+        self.regressions().next().is_some()
+    }
+}
+
+/// (figure, quantile, the summary's own reading of it).
+type Quantile = (&'static str, f64, fn(&Encoded) -> u64);
+const QUANTILES: [Quantile; 3] = [
+    ("p50", 0.5, |l| l.p50_us),
+    ("p95", 0.95, |l| l.p95_us),
+    ("p99", 0.99, |l| l.p99_us),
+];
+
+/// `baseline` and `current` name the runs in the output (their folders, usually).
+pub fn compare(
+    base: &RunResults,
+    cur: &RunResults,
+    names: (&str, &str),
+    t: Thresholds,
+) -> Result<Comparison, histogram::Error> {
+    let mut rows = Vec::new();
+    for b in &base.operations {
+        let Some(c) = cur.operation(&b.name) else {
+            continue;
+        };
+        if b.latency.count > 0 && c.latency.count > 0 {
+            let nb = noise::Batches::of(&base.intervals, &b.name)?;
+            let nc = noise::Batches::of(&cur.intervals, &b.name)?;
+            for (figure, q, read) in QUANTILES {
+                let (vb, vc) = (read(&b.latency) as f64 / 1e3, read(&c.latency) as f64 / 1e3);
+                let noise = match (nb.standard_error_ms(q), nc.standard_error_ms(q)) {
+                    (Some(x), Some(y)) => Some((x * x + y * y).sqrt()),
+                    _ => None,
+                };
+                let delta = vc - vb;
+                let counts = delta.abs() > t.floor_ms
+                    && delta.abs() > t.min_change * vb
+                    && noise.is_none_or(|n| delta.abs() > t.sigmas * n);
+                rows.push(Row {
+                    operation: b.name.clone(),
+                    figure,
+                    baseline: vb,
+                    current: vc,
+                    noise,
+                    change: direction(counts, delta),
+                });
+            }
+        }
+        rows.push(error_rate(b, c, &t));
+    }
+    let names_of =
+        |r: &RunResults| -> Vec<String> { r.operations.iter().map(|o| o.name.clone()).collect() };
+    let (in_base, in_cur) = (names_of(base), names_of(cur));
+    Ok(Comparison {
+        baseline: names.0.to_string(),
+        current: names.1.to_string(),
+        thresholds: t,
+        rows,
+        warnings: warnings(base, cur),
+        only_in_baseline: in_base
+            .iter()
+            .filter(|n| !in_cur.contains(n))
+            .cloned()
+            .collect(),
+        only_in_current: in_cur
+            .iter()
+            .filter(|n| !in_base.contains(n))
+            .cloned()
+            .collect(),
+    })
+}
+
+fn direction(counts: bool, delta: f64) -> Change {
+    match (counts, delta > 0.0) {
+        (false, _) => Change::Unchanged,
+        (true, true) => Change::Regressed,
+        (true, false) => Change::Improved,
+    }
+}
+
+/// Two proportions: the change counts when it exceeds `sigmas` binomial standard errors of the
+/// difference and the floor.
+fn error_rate(b: &OperationResult, c: &OperationResult, t: &Thresholds) -> Row {
+    let (rb, rc) = (slo::error_rate(b), slo::error_rate(c));
+    let (nb, nc) = (b.scheduled as f64, c.scheduled as f64);
+    let noise = (nb > 0.0 && nc > 0.0).then(|| {
+        let pooled = (rb * nb + rc * nc) / (nb + nc);
+        (pooled * (1.0 - pooled) * (1.0 / nb + 1.0 / nc)).sqrt()
+    });
+    let delta = rc - rb;
+    let counts = delta.abs() > t.error_floor && noise.is_none_or(|n| delta.abs() > t.sigmas * n);
+    Row {
+        operation: b.name.clone(),
+        figure: "error rate",
+        baseline: rb,
+        current: rc,
+        noise,
+        change: direction(counts, delta),
+    }
+}
+
+fn warnings(base: &RunResults, cur: &RunResults) -> Vec<String> {
+    let mut w = Vec::new();
+    let mut differs = |what: &str, a: String, b: String| {
+        if a != b {
+            w.push(format!("{what} differs: baseline {a}, current {b}"));
+        }
+    };
+    differs("mix", base.config.mix.clone(), cur.config.mix.clone());
+    differs(
+        "data (fingerprint)",
+        short(&base.environment.data_fingerprint),
+        short(&cur.environment.data_fingerprint),
+    );
+    differs(
+        "load model",
+        base.config.model.clone(),
+        cur.config.model.clone(),
+    );
+    differs(
+        "rate",
+        format!("{:?}", base.config.rate),
+        format!("{:?}", cur.config.rate),
+    );
+    differs(
+        "users",
+        format!("{:?}", base.config.users),
+        format!("{:?}", cur.config.users),
+    );
+    differs(
+        "concurrency",
+        base.config.concurrency.to_string(),
+        cur.config.concurrency.to_string(),
+    );
+    differs(
+        "machine",
+        format!("{} CPUs", base.environment.machine.cpus),
+        format!("{} CPUs", cur.environment.machine.cpus),
+    );
+    if base.interrupted || cur.interrupted {
+        w.push("a run was interrupted: it covers only part of its window".into());
+    }
+    if !base.schedule.keeping_up || !cur.schedule.keeping_up {
+        w.push("a run did not keep to its schedule (operations dropped or late)".into());
+    }
+    w
+}
+
+fn short(fingerprint: &str) -> String {
+    fingerprint.get(..12).unwrap_or(fingerprint).to_string()
+}

@@ -1,0 +1,125 @@
+//! How much a run's percentile would move if the same run were repeated, estimated from the run
+//! itself by the method of batch means: the per-second interval histograms are merged (exactly)
+//! into `BATCHES` consecutive batches, the percentile is read from each, and the spread of those
+//! readings, divided by √batches, is the standard error of the whole-run figure. Slow drifts
+//! and bursts inside the run widen it; a steady run narrows it.
+
+use hdrhistogram::Histogram;
+
+use crate::histogram::{self, Encoded};
+use crate::results::Interval;
+
+/// Batches per run. Ten is the usual choice for batch means: enough readings for a spread,
+/// long enough batches for their percentiles to mean something.
+pub const BATCHES: usize = 10;
+/// Fewer seconds with data than this and no spread is estimated.
+pub const MIN_BATCHES: usize = 4;
+
+/// One operation's interval histograms merged into consecutive batches.
+pub struct Batches(Vec<Histogram<u64>>);
+
+impl Batches {
+    pub fn of(intervals: &[Interval], operation: &str) -> Result<Self, histogram::Error> {
+        let parts: Vec<&Encoded> = intervals
+            .iter()
+            .filter_map(|i| i.operations.get(operation))
+            .map(|o| &o.latency)
+            .filter(|l| l.count > 0)
+            .collect();
+        let n = parts.len().min(BATCHES);
+        if n == 0 {
+            return Ok(Batches(Vec::new()));
+        }
+        let mut batches = Vec::with_capacity(n);
+        // Spread the seconds as evenly as the division allows (sizes differ by at most one).
+        for b in 0..n {
+            let (from, to) = (b * parts.len() / n, (b + 1) * parts.len() / n);
+            let mut h = histogram::empty();
+            for part in &parts[from..to] {
+                histogram::add(&mut h, part)?;
+            }
+            batches.push(h);
+        }
+        Ok(Batches(batches))
+    }
+
+    /// Standard error of the whole-run value at quantile `q`, ms; `None` with too few batches.
+    pub fn standard_error_ms(&self, q: f64) -> Option<f64> {
+        let readings: Vec<f64> = self
+            .0
+            .iter()
+            .filter(|h| !h.is_empty())
+            .map(|h| h.value_at_quantile(q) as f64 / 1e3)
+            .collect();
+        let k = readings.len();
+        if k < MIN_BATCHES {
+            return None;
+        }
+        let mean = readings.iter().sum::<f64>() / k as f64;
+        let variance = readings.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
+        Some(variance.sqrt() / (k as f64).sqrt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    use crate::results::IntervalOperation;
+
+    fn intervals(values_per_second: &[Vec<u64>]) -> Vec<Interval> {
+        values_per_second
+            .iter()
+            .enumerate()
+            .map(|(t, values)| {
+                let mut h = histogram::empty();
+                for v in values {
+                    h.record(*v).unwrap();
+                }
+                let mut operations = BTreeMap::new();
+                operations.insert(
+                    "op".to_string(),
+                    IntervalOperation {
+                        completed: values.len() as u64,
+                        errors: 0,
+                        dropped: 0,
+                        latency: Encoded::new(&h),
+                    },
+                );
+                Interval {
+                    t_s: t as u32 + 1,
+                    operations,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_steady_run_has_no_spread_and_a_drifting_one_has() {
+        let steady = intervals(&vec![vec![1_000, 2_000, 3_000]; 20]);
+        let b = Batches::of(&steady, "op").unwrap();
+        assert_eq!(b.standard_error_ms(0.5), Some(0.0));
+        let drifting: Vec<Vec<u64>> = (0..20).map(|t| vec![1_000 * (t + 1); 3]).collect();
+        let se = Batches::of(&intervals(&drifting), "op")
+            .unwrap()
+            .standard_error_ms(0.5)
+            .unwrap();
+        assert!(se > 1.0, "{se}");
+    }
+
+    #[test]
+    fn too_short_a_run_gives_no_estimate() {
+        let short = intervals(&vec![vec![1_000]; 3]);
+        assert_eq!(
+            Batches::of(&short, "op").unwrap().standard_error_ms(0.99),
+            None
+        );
+        assert_eq!(
+            Batches::of(&short, "other")
+                .unwrap()
+                .standard_error_ms(0.99),
+            None
+        );
+    }
+}

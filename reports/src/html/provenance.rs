@@ -1,0 +1,200 @@
+//! The report's last two sections: what the database did during the run, and where every figure
+//! came from (versions, machine, data, configuration, the seed's own summary).
+
+use super::page::{Cell, Kind, Page, Table};
+use crate::format::{bytes, count, ms_f, pct, rate};
+use crate::results::RunResults;
+
+/// Statements and tables listed, largest first.
+const TOP: usize = 20;
+
+pub fn database(page: &mut Page, r: &RunResults) {
+    page.section("database", "Database");
+    let d = &r.database;
+    if !r.merged_from.is_empty() {
+        page.para(
+            "Merged results: these database figures are the first load generator's (every \
+             generator measured the same server).",
+        );
+    }
+    let mut t = Table::new(&["figure", "value"]);
+    let rows = [
+        (
+            "shared buffer hit ratio",
+            d.hit_ratio.map(pct).unwrap_or_else(|| "unknown".into()),
+        ),
+        ("commits", count(d.commits)),
+        ("rollbacks", count(d.rollbacks)),
+        ("deadlocks", count(d.deadlocks)),
+        ("temporary files written", bytes(d.temp_bytes)),
+    ];
+    for (k, v) in rows {
+        t.row(vec![Cell::text(k), Cell::num(v)]);
+    }
+    page.table(&t);
+
+    page.heading("Top statements by total time during the run (pg_stat_statements)");
+    if let Some(note) = &d.statements_note {
+        page.para(note);
+    }
+    let mut s = Table::new(&[
+        "statement",
+        "calls",
+        "total ms",
+        "mean ms",
+        "rows",
+        "hit ratio",
+    ]);
+    for st in d.statements.iter().take(TOP) {
+        let blocks = st.shared_blks_hit + st.shared_blks_read;
+        s.row(vec![
+            Cell::new(shorten(&st.query, 300), Kind::Code),
+            Cell::num(count(st.calls)),
+            Cell::num(ms_f(st.total_ms)),
+            Cell::num(ms_f(st.mean_ms)),
+            Cell::num(count(st.rows)),
+            Cell::num(if blocks == 0 {
+                "–".into()
+            } else {
+                pct(st.shared_blks_hit as f64 / blocks as f64)
+            }),
+        ]);
+    }
+    if !s.is_empty() {
+        page.table(&s);
+    }
+
+    page.heading("Largest tables at the end of the run");
+    let mut sizes: Vec<_> = d.sizes.iter().collect();
+    sizes.sort_by(|a, b| (b.1 .0 + b.1 .1).cmp(&(a.1 .0 + a.1 .1)).then(a.0.cmp(b.0)));
+    let mut z = Table::new(&["table", "table", "indexes", "total"]);
+    for (name, (table, index)) in sizes.iter().take(TOP) {
+        z.row(vec![
+            Cell::new(name.as_str(), Kind::Code),
+            Cell::num(bytes(*table)),
+            Cell::num(bytes(*index)),
+            Cell::num(bytes(table + index)),
+        ]);
+    }
+    if z.is_empty() {
+        page.para("No table sizes were recorded.");
+    } else {
+        page.table(&z);
+    }
+}
+
+pub fn provenance(page: &mut Page, r: &RunResults) {
+    page.section("provenance", "Provenance");
+    let e = &r.environment;
+    let m = &e.machine;
+    let mut t = Table::new(&["what", "value"]);
+    let mut rows: Vec<(String, String)> = vec![
+        (
+            "shopbench".into(),
+            format!("{} (git {})", e.shopbench_version, e.git_revision),
+        ),
+        ("kind".into(), r.kind.clone()),
+        (
+            "started / finished (UTC)".into(),
+            format!("{} / {}", r.started_at, r.finished_at),
+        ),
+        (
+            "measured window".into(),
+            format!(
+                "{:.1} s{}",
+                r.measured_s,
+                if r.interrupted { " (interrupted)" } else { "" }
+            ),
+        ),
+        (
+            "machine".into(),
+            format!(
+                "{}: {} CPUs, {}, {} (kernel {})",
+                m.hostname,
+                m.cpus,
+                bytes(m.memory_bytes),
+                m.os,
+                m.kernel
+            ),
+        ),
+        (
+            "dataset".into(),
+            format!(
+                "scale {}, data seed {}, as of {}",
+                e.scale, e.data_seed, e.as_of
+            ),
+        ),
+        (
+            "data fingerprint (SHA-256 of the seed's configuration and plan)".into(),
+            e.data_fingerprint.clone(),
+        ),
+        ("command line".into(), r.config.command_line.join(" ")),
+    ];
+    for (service, version) in &e.servers {
+        rows.push((format!("server: {service}"), version.clone()));
+    }
+    for (i, s) in r.merged_from.iter().enumerate() {
+        rows.push((
+            format!("load generator {}", i + 1),
+            format!(
+                "{} started {} (git {}), {} operations scheduled",
+                s.hostname,
+                s.started_at,
+                s.git_revision,
+                count(s.scheduled)
+            ),
+        ));
+    }
+    for (k, v) in rows {
+        t.row(vec![Cell::text(k), Cell::new(v, Kind::Code)]);
+    }
+    page.table(&t);
+    page.heading("Configuration");
+    page.pre(&serde_json::to_string_pretty(&r.config).unwrap_or_default());
+    if let Some(seed) = &e.seed_summary {
+        seed_summary(page, seed);
+    }
+}
+
+/// The seed's summary as the generator wrote it (read field by field: it is the generator's
+/// format, carried through untouched).
+fn seed_summary(page: &mut Page, seed: &serde_json::Value) {
+    let num = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+    page.heading("How the data was seeded");
+    page.para(&format!(
+        "{} rows in {:.1} s ({} rows/s overall), peak memory {}.",
+        count(num(seed, "rows") as u64),
+        num(seed, "seconds"),
+        rate(num(seed, "rows_per_second")),
+        bytes(num(seed, "peak_memory_bytes") as u64)
+    ));
+    let mut t = Table::new(&["table", "rows", "seconds", "rows/s"]);
+    for table in seed
+        .get("tables")
+        .and_then(|t| t.as_array())
+        .into_iter()
+        .flatten()
+    {
+        t.row(vec![
+            Cell::new(
+                table.get("table").and_then(|x| x.as_str()).unwrap_or("?"),
+                Kind::Code,
+            ),
+            Cell::num(count(num(table, "rows") as u64)),
+            Cell::num(format!("{:.1}", num(table, "seconds"))),
+            Cell::num(rate(num(table, "rows_per_second"))),
+        ]);
+    }
+    if !t.is_empty() {
+        page.table(&t);
+    }
+}
+
+/// The first `limit` characters, on a character boundary, with an ellipsis when cut.
+fn shorten(text: &str, limit: usize) -> String {
+    let squeezed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match squeezed.char_indices().nth(limit) {
+        Some((cut, _)) => format!("{}…", &squeezed[..cut]),
+        None => squeezed,
+    }
+}

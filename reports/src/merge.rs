@@ -1,0 +1,222 @@
+//! Exact merge of the results of several load generators that ran the same mix against the same
+//! data at the same time: histograms are added bucket by bucket (never percentiles averaged),
+//! counts summed, per-second intervals aligned by their second, and the verdict judged again on
+//! the merged figures.
+
+use std::collections::BTreeMap;
+
+use crate::histogram::{self, Encoded};
+use crate::results::{
+    Interval, IntervalOperation, OperationResult, RunResults, RunVerdict, ScheduleSummary, Source,
+    TierResult,
+};
+use crate::slo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Incompatible(String),
+    #[error(transparent)]
+    Histogram(#[from] histogram::Error),
+}
+
+/// `parts`: (a name for messages, its results). At least two.
+pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
+    let [(first_name, first), ..] = parts else {
+        return Err(Error::Incompatible("nothing to merge".into()));
+    };
+    for (name, r) in &parts[1..] {
+        let refuse = |what: &str, a: &str, b: &str| {
+            Error::Incompatible(format!(
+                "{name} ran {what} {b} but {first_name} ran {a}: only runs of the same mix against the same data merge"
+            ))
+        };
+        if r.kind != "run" || first.kind != "run" {
+            return Err(Error::Incompatible(format!(
+                "{name}: only `run` results merge (a capacity search's steps are not one load)"
+            )));
+        }
+        if r.config.mix != first.config.mix {
+            return Err(refuse("mix", &first.config.mix, &r.config.mix));
+        }
+        if r.environment.data_fingerprint != first.environment.data_fingerprint {
+            return Err(refuse(
+                "data",
+                &first.environment.data_fingerprint,
+                &r.environment.data_fingerprint,
+            ));
+        }
+    }
+    let all: Vec<&RunResults> = parts.iter().map(|(_, r)| r).collect();
+    let mut merged = first.clone();
+    merged.operations = operations(&all)?;
+    merged.tiers = tiers(&all)?;
+    merged.intervals = intervals(&all)?;
+    merged.schedule = schedule(&all)?;
+    merged.measured_s = all.iter().map(|r| r.measured_s).fold(0.0, f64::max);
+    merged.interrupted = all.iter().any(|r| r.interrupted);
+    merged.started_at = all
+        .iter()
+        .map(|r| r.started_at.clone())
+        .min()
+        .unwrap_or_default();
+    merged.finished_at = all
+        .iter()
+        .map(|r| r.finished_at.clone())
+        .max()
+        .unwrap_or_default();
+    merged.config.rate = all.iter().map(|r| r.config.rate).sum();
+    merged.config.users = all.iter().map(|r| r.config.users).sum();
+    merged.config.concurrency = all.iter().map(|r| r.config.concurrency).sum();
+    merged.verdict = RunVerdict::of(&merged.operations);
+    merged.merged_from = all
+        .iter()
+        .flat_map(|r| {
+            if r.merged_from.is_empty() {
+                vec![Source {
+                    hostname: r.environment.machine.hostname.clone(),
+                    started_at: r.started_at.clone(),
+                    git_revision: r.environment.git_revision.clone(),
+                    scheduled: r.schedule.scheduled,
+                }]
+            } else {
+                r.merged_from.clone()
+            }
+        })
+        .collect();
+    Ok(merged)
+}
+
+fn sum_maps(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+fn operations(all: &[&RunResults]) -> Result<Vec<OperationResult>, Error> {
+    // Operations in first appearance order, so the merged report lists them as the runs did.
+    let mut names: Vec<&str> = Vec::new();
+    for r in all {
+        for op in &r.operations {
+            if !names.contains(&op.name.as_str()) {
+                names.push(&op.name);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let same: Vec<&OperationResult> =
+                all.iter().filter_map(|r| r.operation(name)).collect();
+            let mut op = same[0].clone();
+            for other in &same[1..] {
+                op.scheduled += other.scheduled;
+                op.succeeded += other.succeeded;
+                op.dropped += other.dropped;
+                op.late += other.late;
+                op.retries += other.retries;
+                sum_maps(&mut op.failed, &other.failed);
+                sum_maps(&mut op.notes, &other.notes);
+            }
+            op.latency = histogram::merge(same.iter().map(|o| &o.latency))?;
+            op.service = histogram::merge(same.iter().map(|o| &o.service))?;
+            op.tiers = by_key(same.iter().map(|o| &o.tiers))?;
+            op.verdict = slo::judge(&op);
+            Ok(op)
+        })
+        .collect()
+}
+
+/// Histograms under the same key added together.
+fn by_key<'a>(
+    maps: impl Iterator<Item = &'a BTreeMap<String, Encoded>>,
+) -> Result<BTreeMap<String, Encoded>, Error> {
+    let mut grouped: BTreeMap<String, Vec<&Encoded>> = BTreeMap::new();
+    for map in maps {
+        for (k, h) in map {
+            grouped.entry(k.clone()).or_default().push(h);
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(k, hs)| Ok((k, histogram::merge(hs)?)))
+        .collect()
+}
+
+fn tiers(all: &[&RunResults]) -> Result<Vec<TierResult>, Error> {
+    let mut grouped: BTreeMap<String, (u64, Vec<&Encoded>)> = BTreeMap::new();
+    for r in all {
+        for t in &r.tiers {
+            let entry = grouped.entry(t.tier.clone()).or_default();
+            entry.0 += t.operations;
+            entry.1.push(&t.latency);
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(tier, (operations, hs))| {
+            Ok(TierResult {
+                tier,
+                operations,
+                latency: histogram::merge(hs)?,
+            })
+        })
+        .collect()
+}
+
+fn intervals(all: &[&RunResults]) -> Result<Vec<Interval>, Error> {
+    let mut by_second: BTreeMap<u32, BTreeMap<String, Vec<&IntervalOperation>>> = BTreeMap::new();
+    for r in all {
+        for i in &r.intervals {
+            let second = by_second.entry(i.t_s).or_default();
+            for (name, op) in &i.operations {
+                second.entry(name.clone()).or_default().push(op);
+            }
+        }
+    }
+    by_second
+        .into_iter()
+        .map(|(t_s, ops)| {
+            let operations = ops
+                .into_iter()
+                .map(|(name, parts)| {
+                    Ok((
+                        name,
+                        IntervalOperation {
+                            completed: parts.iter().map(|p| p.completed).sum(),
+                            errors: parts.iter().map(|p| p.errors).sum(),
+                            dropped: parts.iter().map(|p| p.dropped).sum(),
+                            latency: histogram::merge(parts.iter().map(|p| &p.latency))?,
+                        },
+                    ))
+                })
+                .collect::<Result<_, Error>>()?;
+            Ok(Interval { t_s, operations })
+        })
+        .collect()
+}
+
+fn schedule(all: &[&RunResults]) -> Result<ScheduleSummary, Error> {
+    let s: Vec<&ScheduleSummary> = all.iter().map(|r| &r.schedule).collect();
+    let keeping_up = s.iter().all(|x| x.keeping_up);
+    let notes: Vec<String> = s
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| !x.keeping_up)
+        .map(|(i, x)| format!("load generator {}: {}", i + 1, x.note))
+        .collect();
+    Ok(ScheduleSummary {
+        target_rate: s.iter().map(|x| x.target_rate).sum(),
+        achieved_rate: s.iter().map(|x| x.achieved_rate).sum(),
+        scheduled: s.iter().map(|x| x.scheduled).sum(),
+        dropped: s.iter().map(|x| x.dropped).sum(),
+        late: s.iter().map(|x| x.late).sum(),
+        lag: histogram::merge(s.iter().map(|x| &x.lag))?,
+        keeping_up,
+        note: if keeping_up {
+            format!("all {} load generators kept to their schedules", s.len())
+        } else {
+            notes.join("; ")
+        },
+    })
+}

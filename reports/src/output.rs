@@ -1,0 +1,69 @@
+//! Writing the rendered files: everything is rendered in memory first, then each file is
+//! written to a temporary name and renamed into place, so a failure leaves no half-written
+//! report behind and a reader never sees a partial file.
+
+use std::path::{Path, PathBuf};
+
+use crate::compare::{self, Comparison};
+use crate::results::RunResults;
+use crate::{html, junit, markdown, plot};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("writing {path}: {detail}")]
+    Write { path: String, detail: String },
+    #[error(transparent)]
+    Plot(#[from] plot::Error),
+}
+
+pub const REPORT: &str = "report.html";
+pub const SUMMARY: &str = "summary.md";
+pub const JUNIT: &str = "junit.xml";
+pub const COMPARE_HTML: &str = "compare.html";
+pub const COMPARE_MD: &str = "compare.md";
+
+/// Renders `report.html`, `summary.md` and `junit.xml` into `dir`; returns their paths.
+pub fn report(dir: &Path, r: &RunResults) -> Result<Vec<PathBuf>, Error> {
+    let files = [
+        (REPORT, html::render(r)?),
+        (SUMMARY, markdown::render(r)),
+        (JUNIT, junit::render(r)),
+    ];
+    write_all(dir, &files)
+}
+
+/// Renders `compare.html` and `compare.md` into `dir`.
+pub fn comparison(dir: &Path, c: &Comparison) -> Result<Vec<PathBuf>, Error> {
+    write_all(
+        dir,
+        &[
+            (COMPARE_HTML, compare::html(c)),
+            (COMPARE_MD, compare::markdown(c)),
+        ],
+    )
+}
+
+fn write_all(dir: &Path, files: &[(&str, String)]) -> Result<Vec<PathBuf>, Error> {
+    files
+        .iter()
+        .map(|(name, text)| {
+            let path = dir.join(name);
+            atomic_write(&path, text.as_bytes())?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let err = |e: std::io::Error| Error::Write {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, bytes).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}

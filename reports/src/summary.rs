@@ -1,0 +1,199 @@
+//! The plain-language paragraph a capacity planner reads first: what was offered, against what
+//! data on what machine, whether every target held, what was slowest, what failed, and whether
+//! the load generator kept up. Plain text; each renderer escapes it.
+
+use crate::format::{count, ms, ms_f, pct, rate, seconds};
+use crate::results::RunResults;
+use crate::slo::{self, Status, BUSINESS};
+
+pub fn paragraph(r: &RunResults) -> String {
+    let mut s = Vec::new();
+    s.push(offered(r));
+    s.push(verdict(r));
+    if let Some(slowest) = slowest(r) {
+        s.push(slowest);
+    }
+    s.push(failures(r));
+    s.push(schedule(r));
+    if let Some(c) = capacity(r) {
+        s.push(c);
+    }
+    if r.interrupted {
+        s.push(format!(
+            "The run was interrupted after {}: every figure covers only that part.",
+            seconds(r.measured_s)
+        ));
+    }
+    if !r.merged_from.is_empty() {
+        s.push(format!(
+            "These are the results of {} load generators added together (histograms merged exactly).",
+            r.merged_from.len()
+        ));
+    }
+    s.join(" ")
+}
+
+fn offered(r: &RunResults) -> String {
+    let c = &r.config;
+    let load = match (c.rate, c.users) {
+        (Some(rate_), _) => format!(
+            "{} operations/s offered ({} arrivals, {} profile)",
+            rate(rate_),
+            c.arrivals.as_deref().unwrap_or("scheduled"),
+            c.profile
+        ),
+        (None, Some(users)) => format!(
+            "{users} simulated users, each thinking {} ms between operations",
+            c.think_ms.unwrap_or(0.0)
+        ),
+        (None, None) => "an unrecorded load".into(),
+    };
+    let m = &r.environment.machine;
+    format!(
+        "The {} mix ran with {load} for {} (after a {} warm-up) against the {} dataset (data seed {}) on {} ({} CPUs, {:.0} GiB).",
+        c.mix,
+        seconds(r.measured_s),
+        seconds(c.warmup_s),
+        r.environment.scale,
+        r.environment.data_seed,
+        m.hostname,
+        m.cpus,
+        m.memory_bytes as f64 / (1u64 << 30) as f64
+    )
+}
+
+fn verdict(r: &RunResults) -> String {
+    let failed: Vec<_> = r
+        .operations
+        .iter()
+        .filter(|o| o.verdict.status == Status::Fail)
+        .collect();
+    let no_data = r
+        .operations
+        .iter()
+        .filter(|o| o.verdict.status == Status::NoData)
+        .count();
+    let judged = r.operations.len() - no_data;
+    let mut text = if failed.is_empty() {
+        format!("All {judged} operations met their latency and error targets.")
+    } else {
+        let list: Vec<String> = failed
+            .iter()
+            .map(|o| format!("{} ({})", o.name, o.verdict.reasons.join("; ")))
+            .collect();
+        format!(
+            "{} of {judged} operations missed their targets: {}.",
+            failed.len(),
+            list.join(", ")
+        )
+    };
+    if no_data > 0 {
+        text.push_str(&format!(
+            " {no_data} never ran in the measured window and are not judged."
+        ));
+    }
+    text
+}
+
+fn slowest(r: &RunResults) -> Option<String> {
+    let op = r
+        .operations
+        .iter()
+        .filter(|o| o.latency.count > 0)
+        .max_by_key(|o| o.latency.p99_us)?;
+    let fastest = r
+        .operations
+        .iter()
+        .filter(|o| o.latency.count > 0)
+        .min_by_key(|o| o.latency.p50_us)?;
+    Some(format!(
+        "The slowest operation at the 99th percentile was {} at {} ms (target {} ms); the quickest median was {} at {} ms.",
+        op.name,
+        ms(op.latency.p99_us),
+        ms_f(op.slo.p99_ms),
+        fastest.name,
+        ms(fastest.latency.p50_us)
+    ))
+}
+
+fn failures(r: &RunResults) -> String {
+    let completed: u64 = r.operations.iter().map(|o| o.latency.count).sum();
+    let errors: u64 = r.operations.iter().map(slo::errors).sum();
+    let scheduled: u64 = r.operations.iter().map(|o| o.scheduled).sum();
+    let mut business: Vec<(String, u64)> = Vec::new();
+    for op in &r.operations {
+        for (class, n) in op.failed.iter().filter(|(c, _)| c.starts_with(BUSINESS)) {
+            let class = class.trim_start_matches(BUSINESS).replace('_', " ");
+            match business.iter_mut().find(|(c, _)| *c == class) {
+                Some(entry) => entry.1 += n,
+                None => business.push((class, *n)),
+            }
+        }
+    }
+    business.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let business_total: u64 = business.iter().map(|b| b.1).sum();
+    let share = |n: u64| {
+        if scheduled == 0 {
+            0.0
+        } else {
+            n as f64 / scheduled as f64
+        }
+    };
+    let mut text = format!(
+        "{} operations completed ({} per second); {} failed for system reasons ({} of those scheduled)",
+        count(completed),
+        rate(completed as f64 / r.measured_s.max(1e-9)),
+        count(errors),
+        pct(share(errors))
+    );
+    if business_total > 0 {
+        let top: Vec<String> = business
+            .iter()
+            .take(3)
+            .map(|(c, n)| format!("{c} {}", count(*n)))
+            .collect();
+        text.push_str(&format!(
+            " and {} ended in business outcomes, which are not errors ({})",
+            count(business_total),
+            top.join(", ")
+        ));
+    }
+    text.push('.');
+    text
+}
+
+fn schedule(r: &RunResults) -> String {
+    let s = &r.schedule;
+    if s.keeping_up {
+        format!(
+            "The load generator kept to its schedule (start lag p99 {} ms), so these latencies are what users would have seen at this load.",
+            ms(s.lag.p99_us)
+        )
+    } else {
+        format!(
+            "The load generator could NOT keep to its schedule: {} operations were dropped and {} started more than 10 ms late (start lag p99 {} ms), so the system (or the load generator) was saturated at this rate; latencies include the waiting.",
+            count(s.dropped),
+            count(s.late),
+            ms(s.lag.p99_us)
+        )
+    }
+}
+
+fn capacity(r: &RunResults) -> Option<String> {
+    let c = r.capacity.as_ref()?;
+    Some(match c.sustainable_rate {
+        Some(rate_) => format!(
+            "Capacity: the highest arrival rate at which every operation met its targets was {} operations/s ({} steps tried){}; the detailed figures above are that step's.",
+            rate(rate_),
+            c.steps.len(),
+            c.limit
+                .as_ref()
+                .map(|l| format!("; the next step failed at {l}"))
+                .unwrap_or_else(|| ", and no step failed: raise --max-steps to find the limit".into())
+        ),
+        None => format!(
+            "Capacity: no step met every target, not even the first ({} operations/s); lower --start-rate.",
+            c.steps.first().map(|s| rate(s.target_rate)).unwrap_or_default()
+        ),
+    })
+}
