@@ -302,10 +302,11 @@ pub struct CompareArgs {
     /// Folder for compare.html and compare.md [default: the current run's folder]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// A change must exceed this many standard errors of the run-to-run noise (estimated from
-    /// each run's per-second histograms)
-    #[arg(long, default_value_t = 3.0, value_parser = parse_positive_f64)]
-    pub sigmas: f64,
+    /// A change must exceed the run-to-run noise (estimated from each run's per-second
+    /// histograms) at this confidence, over all figures together: the chance that a rerun of
+    /// the same build is flagged anywhere is at most 100% minus this
+    #[arg(long, default_value = "99%", value_parser = parse_share)]
+    pub confidence: f64,
     /// ... and this share of the baseline figure
     #[arg(long, default_value = "10%", value_parser = parse_share)]
     pub threshold: f64,

@@ -35,42 +35,9 @@ fn text(o: &Output) -> String {
     )
 }
 
-/// Reads the results and checks what every results file must satisfy.
+/// Reads the results: validated against the schema, counts checked.
 fn results(dir: &Path) -> RunResults {
-    let r = RunResults::read(dir).expect("a readable results.json");
-    for op in &r.operations {
-        let failed: u64 = op.failed.values().sum();
-        assert_eq!(
-            op.scheduled,
-            op.succeeded + failed + op.dropped,
-            "{}: counts add up",
-            op.name
-        );
-        assert_eq!(
-            op.latency.count,
-            op.succeeded + failed,
-            "{}: one latency per run operation",
-            op.name
-        );
-        assert_eq!(op.service.count, op.latency.count, "{}", op.name);
-        assert!(
-            op.latency.p99_us >= op.service.p99_us || op.latency.count == 0,
-            "{}",
-            op.name
-        );
-    }
-    let in_intervals: u64 = r
-        .intervals
-        .iter()
-        .flat_map(|i| i.operations.values())
-        .map(|o| o.completed + o.dropped)
-        .sum();
-    assert_eq!(
-        in_intervals,
-        r.operations.iter().map(|o| o.scheduled).sum::<u64>(),
-        "intervals add up to the totals"
-    );
-    r
+    crate::common::results::checked(dir)
 }
 
 #[tokio::test(flavor = "multi_thread")]

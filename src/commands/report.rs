@@ -76,7 +76,7 @@ pub fn compare(args: CompareArgs) -> Result<Outcome> {
     let base = read(&args.baseline)?;
     let cur = read(&args.current)?;
     let thresholds = Thresholds {
-        sigmas: args.sigmas,
+        confidence: args.confidence,
         min_change: args.threshold,
         floor_ms: args.floor.as_secs_f64() * 1e3,
         error_floor: args.error_floor,

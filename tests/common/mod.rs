@@ -9,6 +9,7 @@ use platform::{Overrides, Settings};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
+pub mod results;
 pub mod seeder;
 
 /// Settings the tests use: the repository's `.shopbench/` for managed services.

@@ -1,11 +1,14 @@
 //! Baseline comparison for CI: per operation, p50, p95, p99 and the error rate of the current
 //! run against the baseline's, each judged improved, unchanged or regressed.
 //!
-//! A change counts only when it is larger than all of: `sigmas` times the noise of the
-//! difference (each run's standard error from its own interval histograms, `noise.rs`, added in
-//! quadrature), `min_change` of the baseline, and `floor_ms`. The error rate uses the binomial
-//! standard error of two proportions and `error_floor`. So a rerun of the same build on the same
-//! machine stays unchanged, while a doubled p99 is flagged.
+//! A change counts only when it is larger than all of: the noise of the difference at the
+//! chosen confidence, `min_change` of the baseline, and `floor_ms`. The noise is each run's
+//! standard error from its own interval histograms (`noise.rs`), added in quadrature; the
+//! critical value is Student's t for the batches' degrees of freedom, Bonferroni-corrected for
+//! the number of figures compared, so `confidence` bounds the chance that a rerun of the same
+//! build shows *any* change, not each figure's. The error rate uses the binomial standard error
+//! of two proportions and `error_floor`. So a rerun stays unchanged while a doubled p99 is
+//! flagged.
 //!
 //! Layout: `noise.rs` (batch-means standard error), `render.rs` (compare.md and compare.html).
 
@@ -18,11 +21,12 @@ use crate::histogram::{self, Encoded};
 use crate::results::{OperationResult, RunResults};
 use crate::slo;
 
-/// What counts as a change. Defaults: 3σ, 10%, 1 ms, 0.5 percentage points of errors.
+/// What counts as a change. Defaults: 99% confidence, 10%, 1 ms, 0.5 percentage points.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
-    /// Multiples of the difference's standard error a change must exceed.
-    pub sigmas: f64,
+    /// Confidence that a rerun of the same build is reported unchanged in every figure
+    /// (0.99: at most a 1% chance of any false alarm in the whole comparison).
+    pub confidence: f64,
     /// Smallest relative change of a percentile that counts (0.10 = 10%).
     pub min_change: f64,
     /// Smallest absolute change of a percentile that counts, ms.
@@ -34,7 +38,7 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            sigmas: 3.0,
+            confidence: 0.99,
             min_change: 0.10,
             floor_ms: 1.0,
             error_floor: 0.005,
@@ -106,10 +110,25 @@ pub fn compare(
     t: Thresholds,
 ) -> Result<Comparison, histogram::Error> {
     let mut rows = Vec::new();
-    for b in &base.operations {
-        let Some(c) = cur.operation(&b.name) else {
-            continue;
-        };
+    let both: Vec<(&OperationResult, &OperationResult)> = base
+        .operations
+        .iter()
+        .filter_map(|b| Some((b, cur.operation(&b.name)?)))
+        .collect();
+    let figures = both
+        .iter()
+        .map(|(b, c)| {
+            1 + if b.latency.count > 0 && c.latency.count > 0 {
+                QUANTILES.len()
+            } else {
+                0
+            }
+        })
+        .sum::<usize>()
+        .max(1);
+    // Two-sided, shared out over every figure (Bonferroni).
+    let alpha = (1.0 - t.confidence).max(1e-12) / figures as f64;
+    for (b, c) in both {
         if b.latency.count > 0 && c.latency.count > 0 {
             let nb = noise::Batches::of(&base.intervals, &b.name)?;
             let nc = noise::Batches::of(&cur.intervals, &b.name)?;
@@ -119,10 +138,12 @@ pub fn compare(
                     (Some(x), Some(y)) => Some((x * x + y * y).sqrt()),
                     _ => None,
                 };
+                // Conservative degrees of freedom: the smaller run's batches less one.
+                let dof = nb.len().min(nc.len()).saturating_sub(1);
                 let delta = vc - vb;
                 let counts = delta.abs() > t.floor_ms
                     && delta.abs() > t.min_change * vb
-                    && noise.is_none_or(|n| delta.abs() > t.sigmas * n);
+                    && noise.is_none_or(|n| delta.abs() > critical(alpha, Some(dof)) * n);
                 rows.push(Row {
                     operation: b.name.clone(),
                     figure,
@@ -133,7 +154,7 @@ pub fn compare(
                 });
             }
         }
-        rows.push(error_rate(b, c, &t));
+        rows.push(error_rate(b, c, &t, critical(alpha, None)));
     }
     let names_of =
         |r: &RunResults| -> Vec<String> { r.operations.iter().map(|o| o.name.clone()).collect() };
@@ -165,9 +186,22 @@ fn direction(counts: bool, delta: f64) -> Change {
     }
 }
 
-/// Two proportions: the change counts when it exceeds `sigmas` binomial standard errors of the
-/// difference and the floor.
-fn error_rate(b: &OperationResult, c: &OperationResult, t: &Thresholds) -> Row {
+/// The multiple of the standard error a two-sided change at level `alpha` must exceed:
+/// Student's t with `dof` degrees of freedom, or the normal distribution without.
+fn critical(alpha: f64, dof: Option<usize>) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    let p = 1.0 - alpha / 2.0;
+    match dof {
+        Some(d) if d > 0 => StudentsT::new(0.0, 1.0, d as f64)
+            .map(|t| t.inverse_cdf(p))
+            .unwrap_or(f64::INFINITY),
+        _ => Normal::standard().inverse_cdf(p),
+    }
+}
+
+/// Two proportions: the change counts when it exceeds `critical` binomial standard errors of
+/// the difference and the floor.
+fn error_rate(b: &OperationResult, c: &OperationResult, t: &Thresholds, critical: f64) -> Row {
     let (rb, rc) = (slo::error_rate(b), slo::error_rate(c));
     let (nb, nc) = (b.scheduled as f64, c.scheduled as f64);
     let noise = (nb > 0.0 && nc > 0.0).then(|| {
@@ -175,7 +209,7 @@ fn error_rate(b: &OperationResult, c: &OperationResult, t: &Thresholds) -> Row {
         (pooled * (1.0 - pooled) * (1.0 / nb + 1.0 / nc)).sqrt()
     });
     let delta = rc - rb;
-    let counts = delta.abs() > t.error_floor && noise.is_none_or(|n| delta.abs() > t.sigmas * n);
+    let counts = delta.abs() > t.error_floor && noise.is_none_or(|n| delta.abs() > critical * n);
     Row {
         operation: b.name.clone(),
         figure: "error rate",

@@ -43,6 +43,11 @@ impl Batches {
         Ok(Batches(batches))
     }
 
+    /// Batches that hold data.
+    pub fn len(&self) -> usize {
+        self.0.iter().filter(|h| !h.is_empty()).count()
+    }
+
     /// Standard error of the whole-run value at quantile `q`, ms; `None` with too few batches.
     pub fn standard_error_ms(&self, q: f64) -> Option<f64> {
         let readings: Vec<f64> = self

@@ -22,13 +22,14 @@ fn headline(c: &Comparison) -> String {
 fn rule(c: &Comparison) -> String {
     let t = &c.thresholds;
     format!(
-        "A percentile counts as changed when the difference exceeds {} times its noise (each run's \
-         standard error, estimated from its per-second histograms), {} of the baseline and {} ms; \
-         the error rate when it exceeds {} binomial standard errors and {} percentage points.",
-        t.sigmas,
+        "A percentile counts as changed when the difference exceeds its noise at {} confidence \
+         over all {} figures (each run's standard error from its per-second histograms, Student's \
+         t, Bonferroni-corrected), {} of the baseline and {} ms; the error rate when it exceeds \
+         its binomial noise at the same confidence and {} percentage points.",
+        pct(t.confidence),
+        c.rows.len(),
         pct(t.min_change),
         t.floor_ms,
-        t.sigmas,
         t.error_floor * 100.0
     )
 }
