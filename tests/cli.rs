@@ -128,10 +128,39 @@ fn bad_input_is_one_line_and_exit_code_2() {
 }
 
 #[test]
-fn later_commands_say_not_yet_implemented_with_exit_code_2() {
-    for args in [&["report", "results"][..], &["compare", "a", "b"]] {
-        assert_bad_input(&shopbench(args), &["not implemented yet"], None);
+fn report_and_compare_refuse_bad_results_with_exit_code_2() {
+    let dir = std::env::temp_dir().join(format!("shopbench-bad-results-{}", std::process::id()));
+    let garbage = dir.join("garbage");
+    let old = dir.join("old");
+    for (d, text) in [
+        (&garbage, "{ not json"),
+        (&old, r#"{"schema_version": 99, "kind": "run"}"#),
+    ] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("results.json"), text).unwrap();
     }
+    let (g, o) = (garbage.to_str().unwrap(), old.to_str().unwrap());
+    let missing = dir.join("missing");
+    let m = missing.to_str().unwrap();
+    let cases: [(&[&str], &[&str]); 7] = [
+        (&["report", m], &["no such folder"]),
+        (&["report", g], &["not JSON"]),
+        (&["report", o], &["schema_version 99"]),
+        (&["compare", m, g], &["no such folder"]),
+        (&["compare", g, g], &["not JSON"]),
+        (
+            &["compare", g, g, "--confidence", "150%"],
+            &["--confidence", "between"],
+        ),
+        (&["report", "merge", g, o, "--out", m], &["not JSON"]),
+    ];
+    for (args, needles) in cases {
+        assert_bad_input(&shopbench(args), needles, None);
+    }
+    // Nothing half-written: the failed report left no file beside the bad results.
+    assert_eq!(std::fs::read_dir(&garbage).unwrap().count(), 1);
+    assert!(!missing.exists());
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod constraints;
 mod isolation;
 mod operations;
 mod partitions;
+mod report;
 mod run;
 mod schema_check;
 mod seed;

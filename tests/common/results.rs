@@ -47,9 +47,10 @@ pub fn checked(dir: &Path) -> RunResults {
 /// Validates one results file against the checked-in schema, listing every violation.
 pub fn validate(path: &Path) {
     let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/results.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&schema_path).expect("the checked-in schema"))
-            .expect("the schema is JSON");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&schema_path).expect("the checked-in schema"),
+    )
+    .expect("the schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let instance: serde_json::Value = serde_json::from_str(&text).expect("results are JSON");
