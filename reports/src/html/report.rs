@@ -337,7 +337,9 @@ fn capacity(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
         .and_then(|name| r.operation(name));
     page.figure(
         &plot::curve(c, limit_op.map(|o| (o.name.as_str(), o.slo.p99_ms)))?,
-        "Each point is one step; green passed every target, red did not.",
+        "Each point is one step (green: every target met; red: not). The grey line is the worst \
+         p99 of any operation, each judged against its own target; the blue line and the dashed \
+         target are the operation that broke first; the knee is the highest step that passed.",
     );
     let mut t = Table::new(&[
         "target /s",
@@ -358,7 +360,15 @@ fn capacity(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
             Cell::text(&s.worst_operation),
             Cell::num(pct(s.error_rate)),
             status_cell(if s.pass { Status::Pass } else { Status::Fail }),
-            Cell::text(s.reasons.join("; ")),
+            Cell::text(if s.reasons.len() > 3 {
+                format!(
+                    "{}; and {} more",
+                    s.reasons[..3].join("; "),
+                    s.reasons.len() - 3
+                )
+            } else {
+                s.reasons.join("; ")
+            }),
         ]);
     }
     page.table(&t);

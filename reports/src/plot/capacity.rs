@@ -31,12 +31,17 @@ pub fn curve(capacity: &Capacity, limit: Option<(&str, f64)>) -> Result<String, 
         .map(|s| (s.achieved_rate, s.worst_p99_ms))
         .next();
     let x_max = headroom(worst.iter().map(|p| p.0).fold(0.0, f64::max));
-    let y_top = worst
-        .iter()
-        .map(|p| p.1)
-        .chain(limit.map(|l| l.1))
-        .fold(0.0, f64::max);
-    let y_max = headroom(y_top);
+    // Log latency axis: an overloaded step's seconds must not flatten the passing steps' ms.
+    let values = || {
+        worst
+            .iter()
+            .chain(limited.iter())
+            .map(|p| p.1)
+            .chain(limit.map(|l| l.1))
+            .filter(|v| *v > 0.0)
+    };
+    let y_max = headroom(values().fold(0.0, f64::max));
+    let y_min = values().fold(y_max, f64::min) * 0.7;
     svg(WIDE, FIGURE, |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
@@ -46,33 +51,44 @@ pub fn curve(capacity: &Capacity, limit: Option<(&str, f64)>) -> Result<String, 
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(54)
-            .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+            .build_cartesian_2d(0f64..x_max, (y_min..y_max).log_scale())
             .map_err(&e)?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
             .x_desc("operations / s achieved")
-            .y_desc("p99 ms")
+            .y_desc("p99 ms (log)")
+            .y_label_formatter(&|y| crate::format::ms_f(*y))
             .label_style((FONT, LABEL_SIZE))
             .draw()
             .map_err(&e)?;
         let grey = RGBColor(110, 110, 110);
         chart
-            .draw_series(LineSeries::new(worst.iter().copied(), grey.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                worst.iter().map(|&(x, y)| (x, y.max(y_min))),
+                grey.stroke_width(2),
+            ))
             .map_err(&e)?
             .label("worst p99 of any operation")
             .legend(legend(grey));
         chart
             .draw_series(steps.iter().map(|s| {
                 let colour = if s.pass { P50 } else { P99 };
-                Circle::new((s.achieved_rate, s.worst_p99_ms), 4, colour.filled())
+                Circle::new(
+                    (s.achieved_rate, s.worst_p99_ms.max(y_min)),
+                    4,
+                    colour.filled(),
+                )
             }))
             .map_err(&e)?;
         if let Some((name, target)) = limit {
             let c = super::colour(0);
             if !limited.is_empty() {
                 chart
-                    .draw_series(LineSeries::new(limited.iter().copied(), c.stroke_width(2)))
+                    .draw_series(LineSeries::new(
+                        limited.iter().map(|&(x, y)| (x, y.max(y_min))),
+                        c.stroke_width(2),
+                    ))
                     .map_err(&e)?
                     .label(format!("{name} p99 (broke first)"))
                     .legend(legend(c));
@@ -91,7 +107,7 @@ pub fn curve(capacity: &Capacity, limit: Option<(&str, f64)>) -> Result<String, 
         if let Some((x, y)) = knee {
             chart
                 .draw_series(DashedLineSeries::new(
-                    [(x, 0.0), (x, y_max)],
+                    [(x, y_min), (x, y_max)],
                     4,
                     4,
                     P50.stroke_width(2),
@@ -103,7 +119,7 @@ pub fn curve(capacity: &Capacity, limit: Option<(&str, f64)>) -> Result<String, 
                 ))
                 .legend(legend(P50));
             chart
-                .draw_series([Circle::new((x, y), 7, P50.stroke_width(3))])
+                .draw_series([Circle::new((x, y.max(y_min)), 7, P50.stroke_width(3))])
                 .map_err(&e)?;
         }
         chart

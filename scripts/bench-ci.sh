@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The CI regression check, as .github/workflows/bench.yml runs it and .ci/run tests it: seed
+# `tiny` into a managed cluster of its own (a fixed --as-of date, so the data is the baseline's:
+# same data fingerprint), run the storefront mix at 50 operations/s for 20 s, render the report,
+# and compare against the committed baseline (baselines/storefront-tiny/results.json).
+#
+#   scripts/bench-ci.sh OUT_DIR            # exit 0: no regression, 1: regression, 2/3: bad input or environment
+#   scripts/bench-ci.sh OUT_DIR --record   # record OUT_DIR's run as the new baseline instead
+#
+# The report (report.html, summary.md, junit.xml) and the comparison (compare.html, compare.md)
+# are in OUT_DIR/run. A baseline only means something on the machine class that recorded it:
+# record one on your CI runners with --record and commit it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:?usage: scripts/bench-ci.sh OUT_DIR [--record]}"
+record="${2:-}"
+baseline=baselines/storefront-tiny
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+workdir="$out/.shopbench"
+sb() { cargo run -q --release -- --workdir "$workdir" "$@"; }
+trap 'sb down >/dev/null 2>&1 || true' EXIT
+
+sb seed --scale tiny --as-of 2026-11-01 --quiet
+rm -rf "$out/run"
+set +e
+sb run --mix storefront --rate 50 --duration 20s --warmup 5s --seed 1 --quiet --out "$out/run"
+rc=$?
+set -e
+# Exit 1 is an SLO verdict: the comparison below is what this check is about.
+[ "$rc" -le 1 ] || exit "$rc"
+sb report "$out/run"
+if [ "$record" = "--record" ]; then
+    mkdir -p "$baseline"
+    cp "$out/run/results.json" "$baseline/results.json"
+    echo "baseline recorded: $baseline/results.json"
+    exit 0
+fi
+sb compare "$baseline" "$out/run"
