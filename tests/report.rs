@@ -4,21 +4,14 @@
 //! merge exactly.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use reports::histogram::{self, Encoded};
 use reports::results::RunResults;
 
 use crate::common::results::checked;
 use crate::common::seeder::Seeder;
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use crate::common::text;
 
 /// A short point-read run into `dir` (exit 0 or 1: an SLO may fail on a busy machine).
 fn run(s: &Seeder, dir: &Path, seed: &str) -> RunResults {

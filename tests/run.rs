@@ -4,12 +4,12 @@
 //! writes partial results; counts add up in every results file.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 use sqlx::Connection;
 
 use crate::common::seeder::Seeder;
+use crate::common::text;
 use reports::results::RunResults;
 
 async fn seeded() -> Seeder {
@@ -25,14 +25,6 @@ async fn seeded() -> Seeder {
 
 fn out_dir(s: &Seeder) -> PathBuf {
     std::env::temp_dir().join(format!("{}-run", s.db.name))
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// Reads the results: validated against the schema, counts checked.

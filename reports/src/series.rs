@@ -110,27 +110,30 @@ pub fn totals(intervals: &[Interval]) -> Vec<(f64, f64, f64, f64)> {
         .collect()
 }
 
+/// One operation's interval built from raw latencies, for the crate's tests.
+#[cfg(test)]
+pub(crate) fn test_interval(t_s: u32, values: &[u64]) -> Interval {
+    let mut h = histogram::empty();
+    for v in values {
+        h.record(*v).unwrap();
+    }
+    let mut operations = BTreeMap::new();
+    operations.insert(
+        "op".to_string(),
+        IntervalOperation {
+            completed: values.len() as u64,
+            errors: 1,
+            dropped: 0,
+            latency: Encoded::new(&h),
+        },
+    );
+    Interval { t_s, operations }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn interval(t: u32, values: &[u64]) -> Interval {
-        let mut h = histogram::empty();
-        for v in values {
-            h.record(*v).unwrap();
-        }
-        let mut operations = BTreeMap::new();
-        operations.insert(
-            "op".to_string(),
-            IntervalOperation {
-                completed: values.len() as u64,
-                errors: 1,
-                dropped: 0,
-                latency: Encoded::new(&h),
-            },
-        );
-        Interval { t_s: t, operations }
-    }
+    use test_interval as interval;
 
     #[test]
     fn long_runs_are_thinned_by_exact_merges() {

@@ -12,6 +12,15 @@ use uuid::Uuid;
 pub mod results;
 pub mod seeder;
 
+/// A finished command's stdout and stderr together, for assertion messages.
+pub fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// Settings the tests use: the repository's `.shopbench/` for managed services.
 pub fn settings() -> Settings {
     let overrides = Overrides {

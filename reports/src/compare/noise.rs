@@ -69,34 +69,13 @@ impl Batches {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
-
-    use crate::results::IntervalOperation;
+    use crate::series::test_interval;
 
     fn intervals(values_per_second: &[Vec<u64>]) -> Vec<Interval> {
         values_per_second
             .iter()
             .enumerate()
-            .map(|(t, values)| {
-                let mut h = histogram::empty();
-                for v in values {
-                    h.record(*v).unwrap();
-                }
-                let mut operations = BTreeMap::new();
-                operations.insert(
-                    "op".to_string(),
-                    IntervalOperation {
-                        completed: values.len() as u64,
-                        errors: 0,
-                        dropped: 0,
-                        latency: Encoded::new(&h),
-                    },
-                );
-                Interval {
-                    t_s: t as u32 + 1,
-                    operations,
-                }
-            })
+            .map(|(t, values)| test_interval(t as u32 + 1, values))
             .collect()
     }
 

@@ -122,14 +122,7 @@ pub fn curve(capacity: &Capacity, limit: Option<(&str, f64)>) -> Result<String, 
                 .draw_series([Circle::new((x, y.max(y_min)), 7, P50.stroke_width(3))])
                 .map_err(&e)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .label_font((FONT, LABEL_SIZE))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(&e)?;
+        super::legend_box(&mut chart, SeriesLabelPosition::UpperLeft, FIGURE)?;
         Ok(())
     })
 }

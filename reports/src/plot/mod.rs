@@ -103,6 +103,22 @@ fn headroom(max: f64) -> f64 {
     }
 }
 
+/// The legend box every chart uses, at `position`.
+fn legend_box<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+    figure: &'static str,
+) -> Result<(), Error> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, LABEL_SIZE))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(draw_error(figure))
+}
+
 /// Short legend entry for a series.
 fn legend(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))

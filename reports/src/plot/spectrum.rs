@@ -88,14 +88,7 @@ pub fn spectrum(lines: &[(&str, usize, &Encoded)]) -> Result<String, Error> {
                 .label(*name)
                 .legend(legend(c));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, LABEL_SIZE))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(&e)?;
+        super::legend_box(&mut chart, SeriesLabelPosition::LowerRight, FIGURE)?;
         Ok(())
     })
 }

@@ -139,14 +139,7 @@ pub fn throughput(totals: &[(f64, f64, f64, f64)]) -> Result<String, Error> {
             .map_err(&e)?
             .label("dropped / s")
             .legend(legend(purple));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font((FONT, LABEL_SIZE))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK.mix(0.3))
-            .draw()
-            .map_err(&e)?;
+        super::legend_box(&mut chart, SeriesLabelPosition::LowerRight, FIGURE)?;
         Ok(())
     })
 }
