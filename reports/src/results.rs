@@ -94,7 +94,8 @@ pub struct Environment {
     pub scale: String,
     pub data_seed: u64,
     pub as_of: String,
-    /// SHA-256 of the seed's recorded configuration and plan: equal fingerprints, equal data.
+    /// SHA-256 of the seed's recorded configuration (less the object store's address) and plan:
+    /// equal fingerprints, equal data.
     pub data_fingerprint: String,
     /// The seed's summary (rows and rows/s per table), as the seed wrote it.
     pub seed_summary: Option<serde_json::Value>,

@@ -59,8 +59,12 @@ pub async fn collect(
             .await
             .ok()
             .flatten();
+    // The object store's address is where the images live, not what the data is: two seeds that
+    // differ only in the managed S3 port (chosen at `up`) hold the same data.
+    let mut config = run.config.clone();
+    config.image_base = String::new();
     let mut hasher = Sha256::new();
-    hasher.update(serde_json::to_vec(&run.config).unwrap_or_default());
+    hasher.update(serde_json::to_vec(&config).unwrap_or_default());
     hasher.update(serde_json::to_vec(&run.plan).unwrap_or_default());
     Environment {
         shopbench_version: env!("CARGO_PKG_VERSION").into(),

@@ -132,9 +132,18 @@ pub fn compare(
         if b.latency.count > 0 && c.latency.count > 0 {
             let nb = noise::Batches::of(&base.intervals, &b.name)?;
             let nc = noise::Batches::of(&cur.intervals, &b.name)?;
+            let (hb, hc) = (b.latency.decode()?, c.latency.decode()?);
+            // Each run's error: the larger of its batch-means and order-statistic estimates.
+            let error = |batches: &noise::Batches, h: &hdrhistogram::Histogram<u64>, q: f64| match (
+                batches.standard_error_ms(q),
+                noise::order_statistic_error_ms(h, q),
+            ) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                _ => None,
+            };
             for (figure, q, read) in QUANTILES {
                 let (vb, vc) = (read(&b.latency) as f64 / 1e3, read(&c.latency) as f64 / 1e3);
-                let noise = match (nb.standard_error_ms(q), nc.standard_error_ms(q)) {
+                let noise = match (error(&nb, &hb, q), error(&nc, &hc, q)) {
                     (Some(x), Some(y)) => Some((x * x + y * y).sqrt()),
                     _ => None,
                 };

@@ -3,6 +3,12 @@
 //! into `BATCHES` consecutive batches, the percentile is read from each, and the spread of those
 //! readings, divided by √batches, is the standard error of the whole-run figure. Slow drifts
 //! and bursts inside the run widen it; a steady run narrows it.
+//!
+//! Batch percentiles of a tail read few samples each (a 9-sample batch's "p99" is its maximum),
+//! so for tails the batches understate the noise. The whole run's own sampling error is
+//! therefore estimated too, distribution-free from order statistics: the number of samples
+//! above the true q-quantile is Binomial(n, 1 − q), so the reading moves by about the values
+//! one binomial standard deviation of rank either side. The larger of the two estimates counts.
 
 use hdrhistogram::Histogram;
 
@@ -66,6 +72,19 @@ impl Batches {
     }
 }
 
+/// Sampling error of the value at quantile `q` of `h`, ms: half the spread between the
+/// values at q ± √(q(1 − q)/n) (clamped to the histogram's range, so a tail with too few samples
+/// to pin it down gets a wide error, as it should).
+pub fn order_statistic_error_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
+    if h.is_empty() {
+        return None;
+    }
+    let delta = (q * (1.0 - q) / h.len() as f64).sqrt();
+    let upper = h.value_at_quantile((q + delta).min(1.0)) as f64;
+    let lower = h.value_at_quantile((q - delta).max(0.0)) as f64;
+    Some((upper - lower) / 2.0 / 1e3)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +109,23 @@ mod tests {
             .standard_error_ms(0.5)
             .unwrap();
         assert!(se > 1.0, "{se}");
+    }
+
+    #[test]
+    fn a_thin_tail_has_a_wide_sampling_error() {
+        let mut few = histogram::empty();
+        let mut many = histogram::empty();
+        // The same uniform 1–11 ms distribution, 100 samples and 100,000.
+        for i in 0..100_000u64 {
+            many.record(1_000 + (i * 7_919) % 10_000).unwrap();
+        }
+        for i in 0..100u64 {
+            few.record(1_000 + i * 100).unwrap();
+        }
+        let thin = order_statistic_error_ms(&few, 0.99).unwrap();
+        let thick = order_statistic_error_ms(&many, 0.99).unwrap();
+        assert!(thin > 5.0 * thick.max(0.001), "{thin} vs {thick}");
+        assert_eq!(order_statistic_error_ms(&histogram::empty(), 0.5), None);
     }
 
     #[test]

@@ -72,14 +72,14 @@ pub const BASELINE: Shape = Shape {
     seconds: 60,
 };
 
-/// A run (60 seconds by default) shaped like the storefront fixture: every operation gets 20 latencies a
+/// A run (60 seconds by default) shaped like the storefront fixture: every operation gets 50 latencies a
 /// second from a log-normal distribution around the fixture's median (σ = 0.5), so reruns
 /// (other seeds) differ only by sampling noise.
 pub fn synthetic(shape: Shape) -> RunResults {
     let mut r = fixture("storefront.json");
     let mut rng = StdRng::seed_from_u64(shape.seed);
     let seconds = shape.seconds;
-    let per_second = 20u64;
+    let per_second = 50u64;
     let mut intervals: Vec<Interval> = (1..=seconds)
         .map(|t_s| Interval {
             t_s,
