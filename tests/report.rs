@@ -92,8 +92,10 @@ async fn reports_render_in_a_browser_and_compare_and_merge_work_on_real_runs() {
     doubled(&ra).write(&slow_dir).unwrap();
     let slow = s.run(&["compare", a.to_str().unwrap(), slow_dir.to_str().unwrap()]);
     assert_eq!(slow.status.code(), Some(1), "{}", text(&slow));
+    // Which percentiles stand out from the noise depends on the run (a 6-second run's p99 rests
+    // on a handful of samples); the median always does.
     assert!(
-        text(&slow).contains("REGRESSED point_read p99"),
+        text(&slow).contains("REGRESSED point_read p50"),
         "{}",
         text(&slow)
     );
