@@ -311,7 +311,7 @@ pub struct CompareArgs {
     #[arg(long, default_value = "10%", value_parser = parse_share)]
     pub threshold: f64,
     /// ... and this much time
-    #[arg(long, default_value = "1ms", value_parser = parse_duration)]
+    #[arg(long, default_value = "200us", value_parser = parse_duration)]
     pub floor: Duration,
     /// An error-rate change must exceed this many percentage points (and the noise)
     #[arg(long, default_value = "0.5%", value_parser = parse_share)]

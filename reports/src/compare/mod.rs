@@ -21,7 +21,7 @@ use crate::histogram::{self, Encoded};
 use crate::results::{OperationResult, RunResults};
 use crate::slo;
 
-/// What counts as a change. Defaults: 99% confidence, 10%, 1 ms, 0.5 percentage points.
+/// What counts as a change. Defaults: 99% confidence, 10%, 0.2 ms, 0.5 percentage points.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
     /// Confidence that a rerun of the same build is reported unchanged in every figure
@@ -40,7 +40,7 @@ impl Default for Thresholds {
         Thresholds {
             confidence: 0.99,
             min_change: 0.10,
-            floor_ms: 1.0,
+            floor_ms: 0.2,
             error_floor: 0.005,
         }
     }
@@ -133,26 +133,30 @@ pub fn compare(
             let nb = noise::Batches::of(&base.intervals, &b.name)?;
             let nc = noise::Batches::of(&cur.intervals, &b.name)?;
             let (hb, hc) = (b.latency.decode()?, c.latency.decode()?);
-            // Each run's error: the larger of its batch-means and order-statistic estimates.
+            // Each run's error: the larger of its batch-means and order-statistic estimates, and
+            // whether it is the batches' (then it carries only their degrees of freedom).
             let error = |batches: &noise::Batches, h: &hdrhistogram::Histogram<u64>, q: f64| match (
                 batches.standard_error_ms(q),
                 noise::order_statistic_error_ms(h, q),
             ) {
-                (Some(x), Some(y)) => Some(x.max(y)),
+                (Some(x), Some(y)) => Some((x.max(y), x > y)),
                 _ => None,
             };
             for (figure, q, read) in QUANTILES {
                 let (vb, vc) = (read(&b.latency) as f64 / 1e3, read(&c.latency) as f64 / 1e3);
-                let noise = match (error(&nb, &hb, q), error(&nc, &hc, q)) {
-                    (Some(x), Some(y)) => Some((x * x + y * y).sqrt()),
-                    _ => None,
+                let (noise, dof) = match (error(&nb, &hb, q), error(&nc, &hc, q)) {
+                    (Some((x, bx)), Some((y, by))) => {
+                        // Batch estimates: Student's t on the smaller run's batches less one
+                        // (conservative); order statistics: the binomial's normal limit.
+                        let dof = (bx || by).then(|| nb.len().min(nc.len()).saturating_sub(1));
+                        (Some((x * x + y * y).sqrt()), dof)
+                    }
+                    _ => (None, None),
                 };
-                // Conservative degrees of freedom: the smaller run's batches less one.
-                let dof = nb.len().min(nc.len()).saturating_sub(1);
                 let delta = vc - vb;
                 let counts = delta.abs() > t.floor_ms
                     && delta.abs() > t.min_change * vb
-                    && noise.is_none_or(|n| delta.abs() > critical(alpha, Some(dof)) * n);
+                    && noise.is_none_or(|n| delta.abs() > critical(alpha, dof) * n);
                 rows.push(Row {
                     operation: b.name.clone(),
                     figure,

@@ -1,6 +1,6 @@
 //! How much a run's percentile would move if the same run were repeated, estimated from the run
 //! itself by the method of batch means: the per-second interval histograms are merged (exactly)
-//! into `BATCHES` consecutive batches, the percentile is read from each, and the spread of those
+//! into `BATCHES` (20) consecutive batches, the percentile is read from each, and the spread of those
 //! readings, divided by √batches, is the standard error of the whole-run figure. Slow drifts
 //! and bursts inside the run widen it; a steady run narrows it.
 //!
@@ -15,9 +15,9 @@ use hdrhistogram::Histogram;
 use crate::histogram::{self, Encoded};
 use crate::results::Interval;
 
-/// Batches per run. Ten is the usual choice for batch means: enough readings for a spread,
-/// long enough batches for their percentiles to mean something.
-pub const BATCHES: usize = 10;
+/// Batches per run: twenty readings give the spread 19 degrees of freedom (Student's t stays
+/// near the normal), and a 20-second CI run still has a whole second per batch.
+pub const BATCHES: usize = 20;
 /// Fewer seconds with data than this and no spread is estimated.
 pub const MIN_BATCHES: usize = 4;
 
