@@ -77,7 +77,7 @@ fn verdict(row: &Row) -> &'static str {
     match row.change {
         Change::Regressed => "REGRESSED",
         Change::Improved => "improved",
-        Change::Unchanged => "unchanged",
+        Change::Unchanged => "within noise",
     }
 }
 
