@@ -13,12 +13,12 @@ use chrono::{DateTime, Utc};
 use rand::rngs::SmallRng;
 use rand::Rng;
 use rust_decimal::Decimal;
-use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use generator::model::{Model, Tenant};
 use generator::rng::{key, Stream};
 
+use crate::db::{Db, Tx};
 use crate::failure::Failure;
 
 /// The S3 object store product images are uploaded to.
@@ -117,9 +117,9 @@ impl Queue {
 pub struct Context {
     pub model: Arc<Model>,
     /// The application role (`shopbench_app`): RLS applies, the tenant is set per transaction.
-    pub app: PgPool,
+    pub app: Db,
     /// The batch role (`shopbench_loader`) for the `product_analytics` refresh.
-    pub batch: Option<PgPool>,
+    pub batch: Option<Db>,
     pub redis: Option<redis::aio::ConnectionManager>,
     pub clickhouse: Option<clickhouse::Client>,
     pub store: Option<ObjectStore>,
@@ -141,6 +141,24 @@ pub fn timestamp(us: i64) -> DateTime<Utc> {
 }
 
 impl Context {
+    /// The application role's pool over the seeded data's model, and nothing else: the other
+    /// services are added by the caller where the mix needs them.
+    pub fn new(model: Arc<Model>, app: Db) -> Context {
+        Context {
+            model,
+            app,
+            batch: None,
+            redis: None,
+            clickhouse: None,
+            store: None,
+            search: SearchBackend::Postgres,
+            gateway: Gateway::default(),
+            hot: None,
+            to_pay: Queue::default(),
+            to_fulfil: Queue::default(),
+        }
+    }
+
     /// A customer who can sign in (erased customers cannot), uniformly over all customers.
     pub fn pick_user(&self, rng: &mut SmallRng) -> u64 {
         let users = self.model.profile().users;
@@ -202,18 +220,10 @@ impl Context {
         t
     }
 
-    /// Begins a transaction as the application role with the tenant set for it alone
-    /// (`set_config(…, true)`, what a transaction pooler requires), in one round trip: BEGIN and
-    /// set_config go together as one simple-protocol message. Inlining is safe: a formatted
-    /// UUID is hex digits and dashes only.
-    pub async fn begin(&self, tenant: Uuid) -> Result<Transaction<'static, Postgres>, Failure> {
-        let tx = self
-            .app
-            .begin_with(format!(
-                "BEGIN; SELECT set_config('app.tenant_id', '{tenant}', true)"
-            ))
-            .await?;
-        Ok(tx)
+    /// Begins a transaction as the application role with the tenant set for it alone (see
+    /// [`crate::db`]).
+    pub async fn begin(&self, tenant: Uuid) -> Result<Tx, Failure> {
+        self.app.begin(tenant).await
     }
 
     pub fn redis(&self) -> Result<redis::aio::ConnectionManager, Failure> {

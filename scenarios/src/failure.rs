@@ -68,23 +68,31 @@ impl fmt::Display for Failure {
     }
 }
 
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::Database(db) => Failure::Sql {
-                state: db
-                    .code()
-                    .map(|c| c.into_owned())
-                    .unwrap_or_else(|| "XX000".into()),
+impl From<tokio_postgres::Error> for Failure {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if let Some(db) = e.as_db_error() {
+            return Failure::Sql {
+                state: db.code().code().to_string(),
                 message: db.message().to_string(),
-            },
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::Protocol(_)
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => Failure::Connection(e.to_string()),
-            sqlx::Error::PoolTimedOut => Failure::service("postgres", "pool_timeout", e),
-            _ => Failure::service("postgres", "client", e),
+            };
+        }
+        let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+        if e.is_closed() || io {
+            Failure::Connection(e.to_string())
+        } else {
+            Failure::service("postgres", "client", e)
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for Failure {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        use deadpool_postgres::PoolError;
+        match e {
+            PoolError::Backend(e) => e.into(),
+            PoolError::Timeout(_) => Failure::service("postgres", "pool_timeout", e),
+            PoolError::Closed | PoolError::NoRuntimeSpecified => Failure::Connection(e.to_string()),
+            PoolError::PostCreateHook(_) => Failure::service("postgres", "client", e),
         }
     }
 }

@@ -15,7 +15,8 @@ use generator::Model;
 use platform::services;
 use platform::{SecretUrl, Settings};
 use reports::results::{Database, Environment, RunConfig, RunResults, RunVerdict, SCHEMA_VERSION};
-use scenarios::context::{Context, Gateway, ObjectStore, Queue, SearchBackend};
+use scenarios::context::{Context, ObjectStore, SearchBackend};
+use scenarios::db::Db;
 use scenarios::engine::{self, Entry, Outcome as EngineOutcome, Plan, Tick};
 use scenarios::mix::Mix;
 use scenarios::pacing::{Arrivals, Pacing};
@@ -95,13 +96,16 @@ pub async fn prepare(
     }
     let config = run.config.clone();
     let model = Arc::new(tokio::task::spawn_blocking(move || Model::new(config)).await?);
-    let app = PgPoolOptions::new()
-        .max_connections(connections)
-        .min_connections(connections.min(64))
-        .acquire_timeout(engine.timeout)
-        .connect_with(pool_options(&target.app, engine.timeout)?)
-        .await
-        .with_context(|| format!("connecting to {} as the application role", target.app))?;
+    let app = Db::connect(
+        target.app.expose().as_str(),
+        "shopbench-run",
+        connections as usize,
+        (connections as usize).min(64),
+        engine.timeout,
+        engine.timeout,
+    )
+    .await
+    .with_context(|| format!("connecting to {} as the application role", target.app))?;
     let admin = PgPoolOptions::new()
         .max_connections(2)
         .connect_with(pool_options(&target.admin, Duration::from_secs(60))?)
@@ -152,7 +156,18 @@ pub async fn prepare(
         None => SearchBackend::Postgres,
     };
     let batch = if uses(&["analytics_refresh"]) {
-        Some(pgload::connect(&target.loader, 2).await?)
+        Some(
+            Db::connect(
+                target.loader.expose().as_str(),
+                "shopbench-batch",
+                2,
+                1,
+                Duration::from_secs(60),
+                engine.timeout,
+            )
+            .await
+            .with_context(|| format!("connecting to {} as the batch role", target.loader))?,
+        )
     } else {
         None
     };
@@ -166,17 +181,13 @@ pub async fn prepare(
     )
     .await;
     let ctx = Arc::new(Context {
-        model,
-        app,
         batch,
         redis,
         clickhouse,
         store,
         search,
-        gateway: Gateway::default(),
         hot: mix.hot_products,
-        to_pay: Queue::default(),
-        to_fulfil: Queue::default(),
+        ..Context::new(model, app)
     });
     Ok(Session {
         mix,

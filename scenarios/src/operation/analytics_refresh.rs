@@ -18,8 +18,7 @@ impl Operation for AnalyticsRefresh {
                 .batch
                 .as_ref()
                 .ok_or(Failure::Unavailable("batch role"))?;
-            sqlx::query("SELECT shop.refresh_product_analytics()")
-                .execute(pool)
+            pool.execute("SELECT shop.refresh_product_analytics()", &[])
                 .await?;
             Ok(())
         })

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use rand::Rng;
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{Call, OpFuture, Operation};
@@ -24,8 +23,6 @@ SELECT p.id, p.name, p.slug, pr.price, img.url
  ORDER BY p.id
  LIMIT 24";
 
-type Row = (Uuid, String, String, Option<Decimal>, Option<String>);
-
 impl Operation for Browse {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
         Box::pin(async move {
@@ -38,14 +35,9 @@ impl Operation for Browse {
             let mut tx = c.begin(t.id).await?;
             let mut after = Uuid::nil();
             for _ in 0..pages {
-                let rows: Vec<Row> = sqlx::query_as(PAGE)
-                    .bind(t.id)
-                    .bind(category)
-                    .bind(after)
-                    .fetch_all(&mut *tx)
-                    .await?;
+                let rows = tx.query(PAGE, &[&t.id, &category, &after]).await?;
                 match rows.last() {
-                    Some(last) if rows.len() == 24 => after = last.0,
+                    Some(last) if rows.len() == 24 => after = last.try_get(0)?,
                     _ => break,
                 }
             }

@@ -50,42 +50,33 @@ impl Operation for CatalogUpdate {
             );
             crate::retrying!(call, async {
                 let mut tx = c.begin(t.id).await?;
-                sqlx::query("UPDATE shop.products SET description = $3, short_description = $4 WHERE tenant_id = $1 AND id = $2")
-                    .bind(t.id)
-                    .bind(product)
-                    .bind(&description)
-                    .bind(&name)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
+                tx.execute(
+                    "UPDATE shop.products SET description = $3, short_description = $4 WHERE tenant_id = $1 AND id = $2",
+                    &[&t.id, &product, &description, &name],
+                )
+                .await?;
+                tx.execute(
                     "UPDATE shop.product_variants
                         SET price = round(price * $3, 2),
                             compare_price = CASE WHEN compare_price IS NULL THEN NULL
                                                  ELSE greatest(compare_price, round(price * $3, 2)) END
                       WHERE tenant_id = $1 AND product_id = $2",
+                    &[&t.id, &product, &factor],
                 )
-                .bind(t.id)
-                .bind(product)
-                .bind(factor)
-                .execute(&mut *tx)
                 .await?;
                 for v in &variants {
-                    sqlx::query("UPDATE shop.product_inventory SET quantity = quantity + 25 WHERE tenant_id = $1 AND variant_id = $2")
-                        .bind(t.id)
-                        .bind(v)
-                        .execute(&mut *tx)
-                        .await?;
+                    tx.execute(
+                        "UPDATE shop.product_inventory SET quantity = quantity + 25 WHERE tenant_id = $1 AND variant_id = $2",
+                        &[&t.id, v],
+                    )
+                    .await?;
                 }
-                sqlx::query(
+                tx.execute(
                     "INSERT INTO shop.product_images (tenant_id, product_id, url, alt_text, sort_order)
                      SELECT $1, $2, $3, $4, coalesce(max(sort_order), 0) + 1
                        FROM shop.product_images WHERE tenant_id = $1 AND product_id = $2",
+                    &[&t.id, &product, &url, &name],
                 )
-                .bind(t.id)
-                .bind(product)
-                .bind(&url)
-                .bind(&name)
-                .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
                 Ok::<_, Failure>(())

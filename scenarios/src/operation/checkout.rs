@@ -76,14 +76,25 @@ async fn place(c: &Context, cart: &Cart) -> Result<Placed, Failure> {
     let created_at = timestamp(cart.created_us);
     let variants: Vec<Uuid> = cart.lines.keys().copied().collect();
     let mut tx = c.begin(t.id).await?;
-    let rows: Vec<VariantRow> = sqlx::query_as(
-        "SELECT id, product_id, sku, name, price, is_active FROM shop.product_variants
-          WHERE tenant_id = $1 AND id = ANY($2)",
-    )
-    .bind(t.id)
-    .bind(&variants)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = tx
+        .query(
+            "SELECT id, product_id, sku, name, price, is_active FROM shop.product_variants
+              WHERE tenant_id = $1 AND id = ANY($2)",
+            &[&t.id, &variants],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+            ))
+        })
+        .collect::<Result<Vec<VariantRow>, tokio_postgres::Error>>()?;
     if rows.len() != variants.len() {
         let found: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
         let absent = variants
@@ -120,65 +131,61 @@ async fn place(c: &Context, cart: &Cart) -> Result<Placed, Failure> {
         Decimal::ZERO
     };
     let total = subtotal + tax + shipping;
-    sqlx::query(
+    tx.execute(
         "INSERT INTO shop.orders (tenant_id, id, created_at, user_id, status, subtotal, tax_amount,
                                   shipping_amount, discount_amount, total_amount, currency,
                                   shipping_address, billing_address)
          VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, 0, $8, $9, $10, $10)",
+        &[
+            &t.id,
+            &cart.order_id,
+            &created_at,
+            &cart.user_id,
+            &subtotal,
+            &tax,
+            &shipping,
+            &total,
+            &t.currency,
+            &cart.address,
+        ],
     )
-    .bind(t.id)
-    .bind(cart.order_id)
-    .bind(created_at)
-    .bind(cart.user_id)
-    .bind(subtotal)
-    .bind(tax)
-    .bind(shipping)
-    .bind(total)
-    .bind(t.currency)
-    .bind(&cart.address)
-    .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    tx.execute(
         "INSERT INTO shop.order_items (tenant_id, order_id, order_created_at, product_id, variant_id,
                                        sku, name, quantity, unit_price, total_price)
          SELECT $1, $2, $3, l.product_id, l.variant_id, l.sku, l.name, l.quantity, l.unit_price, l.total_price
            FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::int[], $9::numeric[], $10::numeric[])
                 AS l(product_id, variant_id, sku, name, quantity, unit_price, total_price)",
+        &[
+            &t.id,
+            &cart.order_id,
+            &created_at,
+            &products,
+            &ids,
+            &skus,
+            &names,
+            &quantities,
+            &prices,
+            &totals,
+        ],
     )
-    .bind(t.id)
-    .bind(cart.order_id)
-    .bind(created_at)
-    .bind(&products)
-    .bind(&ids)
-    .bind(&skus)
-    .bind(&names)
-    .bind(&quantities)
-    .bind(&prices)
-    .bind(&totals)
-    .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    tx.execute(
         "INSERT INTO shop.order_status_history (tenant_id, order_id, order_created_at, status, created_by)
          VALUES ($1, $2, $3, 'pending', $4)",
+        &[&t.id, &cart.order_id, &created_at, &cart.user_id],
     )
-    .bind(t.id)
-    .bind(cart.order_id)
-    .bind(created_at)
-    .bind(cart.user_id)
-    .execute(&mut *tx)
     .await?;
     // Last: reserve stock, in variant id order.
     for (variant, q) in &cart.lines {
-        let reserved = sqlx::query(
-            "UPDATE shop.product_inventory SET reserved_quantity = reserved_quantity + $3
-              WHERE tenant_id = $1 AND variant_id = $2 AND quantity - reserved_quantity >= $3",
-        )
-        .bind(t.id)
-        .bind(variant)
-        .bind(q)
-        .execute(&mut *tx)
-        .await?;
-        if reserved.rows_affected() == 0 {
+        let reserved = tx
+            .execute(
+                "UPDATE shop.product_inventory SET reserved_quantity = reserved_quantity + $3
+                  WHERE tenant_id = $1 AND variant_id = $2 AND quantity - reserved_quantity >= $3",
+                &[&t.id, variant, q],
+            )
+            .await?;
+        if reserved == 0 {
             tx.rollback().await?;
             return Err(Failure::Business("out_of_stock"));
         }

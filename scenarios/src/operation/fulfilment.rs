@@ -10,26 +10,23 @@ use uuid::Uuid;
 
 use super::{Call, OpFuture, Operation};
 use crate::context::Context;
+use crate::db::Tx;
 use crate::failure::Failure;
 
 pub struct Fulfilment(pub Arc<Context>);
 
 pub async fn history(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut Tx,
     tenant: Uuid,
     order: Uuid,
     created_at: DateTime<Utc>,
     status: &str,
 ) -> Result<(), Failure> {
-    sqlx::query(
+    tx.execute(
         "INSERT INTO shop.order_status_history (tenant_id, order_id, order_created_at, status)
          VALUES ($1, $2, $3, $4)",
+        &[&tenant, &order, &created_at, &status],
     )
-    .bind(tenant)
-    .bind(order)
-    .bind(created_at)
-    .bind(status)
-    .execute(tx)
     .await?;
     Ok(())
 }
@@ -45,15 +42,15 @@ impl Operation for Fulfilment {
             call.tier = Some(t.tier.into());
             let step = crate::retrying!(call, async {
                 let mut tx = c.begin(t.id).await?;
-                let status: Option<(String,)> = sqlx::query_as(
-                    "SELECT status FROM shop.orders WHERE tenant_id = $1 AND id = $2 AND created_at = $3 FOR UPDATE",
-                )
-                .bind(t.id)
-                .bind(order.order_id)
-                .bind(order.created_at)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let next = match status.as_ref().map(|s| s.0.as_str()) {
+                let status: Option<String> = tx
+                    .opt(
+                        "SELECT status FROM shop.orders WHERE tenant_id = $1 AND id = $2 AND created_at = $3 FOR UPDATE",
+                        &[&t.id, &order.order_id, &order.created_at],
+                    )
+                    .await?
+                    .map(|r| r.try_get(0))
+                    .transpose()?;
+                let next = match status.as_deref() {
                     Some("paid") => "processing",
                     Some("processing") => "shipped",
                     Some("shipped") => "delivered",
@@ -61,31 +58,24 @@ impl Operation for Fulfilment {
                 };
                 if next == "shipped" {
                     for (variant, q) in &order.items {
-                        sqlx::query(
+                        tx.execute(
                             "UPDATE shop.product_inventory
                                 SET quantity = quantity - least($3, reserved_quantity),
                                     reserved_quantity = reserved_quantity - least($3, reserved_quantity)
                               WHERE tenant_id = $1 AND variant_id = $2",
+                            &[&t.id, variant, q],
                         )
-                        .bind(t.id)
-                        .bind(variant)
-                        .bind(q)
-                        .execute(&mut *tx)
                         .await?;
                     }
                 }
-                sqlx::query(
+                tx.execute(
                     "UPDATE shop.orders
                         SET status = $4,
                             shipped_at = CASE WHEN $4 = 'shipped' THEN now() ELSE shipped_at END,
                             delivered_at = CASE WHEN $4 = 'delivered' THEN now() ELSE delivered_at END
                       WHERE tenant_id = $1 AND id = $2 AND created_at = $3",
+                    &[&t.id, &order.order_id, &order.created_at, &next],
                 )
-                .bind(t.id)
-                .bind(order.order_id)
-                .bind(order.created_at)
-                .bind(next)
-                .execute(&mut *tx)
                 .await?;
                 history(&mut tx, t.id, order.order_id, order.created_at, next).await?;
                 tx.commit().await?;

@@ -33,33 +33,35 @@ impl Operation for Login {
             let email = generator::rows::users::email(m, u);
             let email_hash = platform::crypto::lookup_hash(&m.lookup_secret, &email);
             let mut tx = c.begin(t.id).await?;
-            let user: Option<(Uuid, String, String)> = sqlx::query_as(
-                "SELECT id, password_hash, status FROM shop.users WHERE tenant_id = $1 AND email_hash = $2",
-            )
-            .bind(t.id)
-            .bind(&email_hash[..])
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((user_id, password_hash, status)) = user else {
+            let Some(user) = tx
+                .opt(
+                    "SELECT id, password_hash, status FROM shop.users WHERE tenant_id = $1 AND email_hash = $2",
+                    &[&t.id, &&email_hash[..]],
+                )
+                .await?
+            else {
                 return Err(missing("user", m.user_id(u)));
             };
+            let (user_id, password_hash, status): (Uuid, String, String) =
+                (user.try_get(0)?, user.try_get(1)?, user.try_get(2)?);
             if !password_hash.starts_with("$argon2id$") {
                 return Err(Failure::Business("bad_credentials"));
             }
             if status != "active" {
                 return Err(Failure::Business("account_inactive"));
             }
-            let existing: Option<(Vec<u8>,)> = sqlx::query_as(
-                "SELECT session_token FROM shop.user_sessions
-                  WHERE tenant_id = $1 AND user_id = $2 AND expires_at > now()
-                  ORDER BY expires_at DESC LIMIT 1",
-            )
-            .bind(t.id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let existing: Option<Vec<u8>> = tx
+                .opt(
+                    "SELECT session_token FROM shop.user_sessions
+                      WHERE tenant_id = $1 AND user_id = $2 AND expires_at > now()
+                      ORDER BY expires_at DESC LIMIT 1",
+                    &[&t.id, &user_id],
+                )
+                .await?
+                .map(|r| r.try_get(0))
+                .transpose()?;
             let token = match existing {
-                Some((token,)) => {
+                Some(token) => {
                     call.note("session_postgres");
                     token
                 }
@@ -68,24 +70,19 @@ impl Operation for Login {
                     // A session token must be unpredictable: from the OS-seeded generator, not
                     // from the run's reproducible one.
                     let token: [u8; 32] = rand::random();
-                    sqlx::query(
+                    tx.execute(
                         "INSERT INTO shop.user_sessions (tenant_id, user_id, session_token, device_info, user_agent, expires_at)
                          VALUES ($1, $2, $3, '{\"device\": \"shopbench\"}', 'shopbench/1', now() + interval '30 days')",
+                        &[&t.id, &user_id, &&token[..]],
                     )
-                    .bind(t.id)
-                    .bind(user_id)
-                    .bind(&token[..])
-                    .execute(&mut *tx)
                     .await?;
                     token.to_vec()
                 }
             };
-            sqlx::query(
+            tx.execute(
                 "UPDATE shop.users SET last_login_at = now() WHERE tenant_id = $1 AND id = $2",
+                &[&t.id, &user_id],
             )
-            .bind(t.id)
-            .bind(user_id)
-            .execute(&mut *tx)
             .await?;
             tx.commit().await?;
             let hex: String = token.iter().map(|b| format!("{b:02x}")).collect();

@@ -86,6 +86,15 @@ impl Call {
         }
     }
 
+    /// Ready for the next operation: a new generator, nothing reported yet (the notes keep
+    /// their memory).
+    pub fn reset(&mut self, rng: SmallRng) {
+        self.rng = rng;
+        self.tier = None;
+        self.retries = 0;
+        self.notes.clear();
+    }
+
     pub fn note(&mut self, what: &'static str) {
         self.notes.push(what);
     }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use rust_decimal::Decimal;
-use uuid::Uuid;
 
 use super::point_read::missing;
 use super::{Call, OpFuture, Operation};
 use crate::context::{timestamp, Context};
+use crate::db::Params;
 
 pub struct OrderDetail(pub Arc<Context>);
 
@@ -25,49 +25,41 @@ impl Operation for OrderDetail {
             let order = m.order(o, u, t);
             let at = timestamp(order.created_us);
             let mut tx = c.begin(t.id).await?;
-            let head: Option<(String, Decimal, Option<DateTime<Utc>>)> = sqlx::query_as(
-                "SELECT status, total_amount, shipped_at FROM shop.orders
-                  WHERE tenant_id = $1 AND id = $2 AND created_at = $3",
-            )
-            .bind(t.id)
-            .bind(order.id)
-            .bind(at)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if head.is_none() {
+            let key: Params = &[&t.id, &order.id, &at];
+            let head = tx
+                .opt(
+                    "SELECT status, total_amount, shipped_at FROM shop.orders
+                      WHERE tenant_id = $1 AND id = $2 AND created_at = $3",
+                    key,
+                )
+                .await?;
+            let Some(head) = head else {
                 return Err(missing("order", order.id));
-            }
-            let _lines: Vec<(Uuid, String, i32, Decimal)> = sqlx::query_as(
+            };
+            let _: (String, Decimal, Option<DateTime<Utc>>) =
+                (head.try_get(0)?, head.try_get(1)?, head.try_get(2)?);
+            tx.query(
                 "SELECT product_id, name, quantity, total_price FROM shop.order_items
                   WHERE tenant_id = $1 AND order_id = $2 AND order_created_at = $3",
+                key,
             )
-            .bind(t.id)
-            .bind(order.id)
-            .bind(at)
-            .fetch_all(&mut *tx)
             .await?;
-            let _payments: Vec<(Uuid, String, Decimal, String, i64)> = sqlx::query_as(
+            tx.query(
                 "SELECT p.id, p.status, p.amount, p.payment_method,
                         (SELECT count(*) FROM shop.payment_transactions x
                           WHERE x.tenant_id = p.tenant_id AND x.payment_id = p.id
                             AND x.order_created_at = p.order_created_at)
                    FROM shop.payments p
                   WHERE p.tenant_id = $1 AND p.order_id = $2 AND p.order_created_at = $3",
+                key,
             )
-            .bind(t.id)
-            .bind(order.id)
-            .bind(at)
-            .fetch_all(&mut *tx)
             .await?;
-            let _history: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+            tx.query(
                 "SELECT status, created_at FROM shop.order_status_history
                   WHERE tenant_id = $1 AND order_id = $2 AND order_created_at = $3
                   ORDER BY created_at",
+                key,
             )
-            .bind(t.id)
-            .bind(order.id)
-            .bind(at)
-            .fetch_all(&mut *tx)
             .await?;
             tx.commit().await?;
             Ok(())

@@ -5,15 +5,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{Call, OpFuture, Operation};
 use crate::context::Context;
 
 pub struct OrderHistory(pub Arc<Context>);
-
-type Row = (Uuid, DateTime<Utc>, String, String, Decimal, String);
 
 impl Operation for OrderHistory {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
@@ -22,30 +19,29 @@ impl Operation for OrderHistory {
             let m = &c.model;
             let (u, t) = c.customer_for(call);
             let mut tx = c.begin(t.id).await?;
-            let orders: Vec<Row> = sqlx::query_as(
-                "SELECT id, created_at, order_number, status, total_amount, currency
-                   FROM shop.orders
-                  WHERE tenant_id = $1 AND user_id = $2 AND created_at >= now() - interval '1 year'
-                  ORDER BY created_at DESC
-                  LIMIT 20",
-            )
-            .bind(t.id)
-            .bind(m.user_id(u))
-            .fetch_all(&mut *tx)
-            .await?;
+            let rows = tx
+                .query(
+                    "SELECT id, created_at, order_number, status, total_amount, currency
+                       FROM shop.orders
+                      WHERE tenant_id = $1 AND user_id = $2 AND created_at >= now() - interval '1 year'
+                      ORDER BY created_at DESC
+                      LIMIT 20",
+                    &[&t.id, &m.user_id(u)],
+                )
+                .await?;
+            let orders = rows
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<(Uuid, DateTime<Utc>)>, tokio_postgres::Error>>()?;
             if let (Some(newest), Some(oldest)) = (orders.first(), orders.last()) {
                 let ids: Vec<Uuid> = orders.iter().map(|o| o.0).collect();
-                let _lines: Vec<(Uuid, i64)> = sqlx::query_as(
+                tx.query(
                     "SELECT order_id, count(*) FROM shop.order_items
                       WHERE tenant_id = $1 AND order_id = ANY($2)
                         AND order_created_at BETWEEN $3 AND $4
                       GROUP BY order_id",
+                    &[&t.id, &ids, &oldest.1, &newest.1],
                 )
-                .bind(t.id)
-                .bind(&ids)
-                .bind(oldest.1)
-                .bind(newest.1)
-                .fetch_all(&mut *tx)
                 .await?;
             } else {
                 call.note("no_recent_orders");

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{Call, OpFuture, Operation};
 use crate::context::{Context, Placed};
+use crate::db::Tx;
 use crate::failure::Failure;
 
 pub struct Payment(pub Arc<Context>);
@@ -48,27 +49,29 @@ impl Operation for Payment {
 }
 
 async fn ledger(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut Tx,
     order: &Placed,
     tenant: Uuid,
     payment: Uuid,
     kind: &str,
     status: &str,
 ) -> Result<(), Failure> {
-    sqlx::query(
+    let gateway_id = format!("gw_{}", payment.simple());
+    tx.execute(
         "INSERT INTO shop.payment_transactions (tenant_id, payment_id, order_created_at, transaction_type,
                                                 amount, currency, status, gateway_transaction_id, gateway_response)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, jsonb_build_object('status', $7::text))",
+        &[
+            &tenant,
+            &payment,
+            &order.created_at,
+            &kind,
+            &order.total,
+            &order.currency,
+            &status,
+            &gateway_id,
+        ],
     )
-    .bind(tenant)
-    .bind(payment)
-    .bind(order.created_at)
-    .bind(kind)
-    .bind(order.total)
-    .bind(order.currency)
-    .bind(status)
-    .bind(format!("gw_{}", payment.simple()))
-    .execute(tx)
     .await?;
     Ok(())
 }
@@ -81,31 +84,29 @@ async fn authorize_request(
 ) -> Result<(), Failure> {
     let t = &c.model.tenants[order.tenant];
     let mut tx = c.begin(t.id).await?;
-    sqlx::query(
+    let token = format!("tok_{}", payment.simple());
+    tx.execute(
         "INSERT INTO shop.payments (tenant_id, id, order_id, order_created_at, payment_method, payment_provider,
                                     idempotency_key, amount, currency, status, gateway_token, card_brand,
                                     card_last4, card_exp_month, card_exp_year)
          VALUES ($1, $2, $3, $4, 'credit_card', 'stripe', $5, $6, $7, 'pending', $8, 'visa', '4242', 12, 2030)",
+        &[
+            &t.id,
+            &payment,
+            &order.order_id,
+            &order.created_at,
+            &key,
+            &order.total,
+            &order.currency,
+            &token,
+        ],
     )
-    .bind(t.id)
-    .bind(payment)
-    .bind(order.order_id)
-    .bind(order.created_at)
-    .bind(key)
-    .bind(order.total)
-    .bind(order.currency)
-    .bind(format!("tok_{}", payment.simple()))
-    .execute(&mut *tx)
     .await?;
-    sqlx::query(
+    tx.execute(
         "INSERT INTO shop.payment_idempotency_keys (tenant_id, idempotency_key, payment_id, order_created_at)
          VALUES ($1, $2, $3, $4)",
+        &[&t.id, &key, &payment, &order.created_at],
     )
-    .bind(t.id)
-    .bind(key)
-    .bind(payment)
-    .bind(order.created_at)
-    .execute(&mut *tx)
     .await?;
     ledger(&mut tx, order, t.id, payment, "authorize", "pending").await?;
     tx.commit().await?;
@@ -134,16 +135,14 @@ async fn capture(c: &Context, order: &Placed, payment: Uuid) -> Result<(), Failu
     let mut tx = c.begin(t.id).await?;
     ledger(&mut tx, order, t.id, payment, "capture", "succeeded").await?;
     set_payment_status(&mut tx, t.id, payment, order, "captured").await?;
-    let moved = sqlx::query(
-        "UPDATE shop.orders SET status = 'paid'
-          WHERE tenant_id = $1 AND id = $2 AND created_at = $3 AND status = 'pending'",
-    )
-    .bind(t.id)
-    .bind(order.order_id)
-    .bind(order.created_at)
-    .execute(&mut *tx)
-    .await?;
-    if moved.rows_affected() == 1 {
+    let moved = tx
+        .execute(
+            "UPDATE shop.orders SET status = 'paid'
+              WHERE tenant_id = $1 AND id = $2 AND created_at = $3 AND status = 'pending'",
+            &[&t.id, &order.order_id, &order.created_at],
+        )
+        .await?;
+    if moved == 1 {
         super::fulfilment::history(&mut tx, t.id, order.order_id, order.created_at, "paid").await?;
     }
     tx.commit().await?;
@@ -151,18 +150,16 @@ async fn capture(c: &Context, order: &Placed, payment: Uuid) -> Result<(), Failu
 }
 
 pub async fn set_payment_status(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut Tx,
     tenant: Uuid,
     payment: Uuid,
     order: &Placed,
     status: &str,
 ) -> Result<(), Failure> {
-    sqlx::query("UPDATE shop.payments SET status = $4 WHERE tenant_id = $1 AND id = $2 AND order_created_at = $3")
-        .bind(tenant)
-        .bind(payment)
-        .bind(order.created_at)
-        .bind(status)
-        .execute(tx)
-        .await?;
+    tx.execute(
+        "UPDATE shop.payments SET status = $4 WHERE tenant_id = $1 AND id = $2 AND order_created_at = $3",
+        &[&tenant, &payment, &order.created_at, &status],
+    )
+    .await?;
     Ok(())
 }

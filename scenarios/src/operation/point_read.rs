@@ -20,11 +20,7 @@ impl Operation for PointRead {
             let t = c.tenant_for(call);
             let id = c.model.product_id(c.pick_product(t, &mut call.rng));
             let mut tx = c.begin(t.id).await?;
-            let row: Option<(Uuid, String, String)> = sqlx::query_as(SQL)
-                .bind(t.id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let row = tx.opt(SQL, &[&t.id, &id]).await?;
             tx.commit().await?;
             row.map(|_| ()).ok_or_else(|| missing("product", id))
         })

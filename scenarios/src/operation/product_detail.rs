@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::point_read::missing;
 use super::{Call, OpFuture, Operation};
 use crate::context::Context;
+use crate::db::Params;
 use crate::failure::Failure;
 
 pub struct ProductDetail(pub Arc<Context>);
@@ -38,34 +39,53 @@ impl Operation for ProductDetail {
             }
             call.note("cache_miss");
             let mut tx = c.begin(t.id).await?;
-            let product: Option<Product> = sqlx::query_as(
-                "SELECT id, name, description, brand, sku FROM shop.products WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(t.id)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(product) = product else {
+            let ids: Params = &[&t.id, &id];
+            let Some(p) = tx
+                .opt(
+                    "SELECT id, name, description, brand, sku FROM shop.products WHERE tenant_id = $1 AND id = $2",
+                    ids,
+                )
+                .await?
+            else {
                 return Err(missing("product", id));
             };
-            let variants: Vec<Variant> = sqlx::query_as(
-                "SELECT v.id, v.sku, v.name, v.price, i.available_quantity
-                   FROM shop.product_variants v
-                   LEFT JOIN shop.product_inventory i ON i.tenant_id = v.tenant_id AND i.variant_id = v.id
-                  WHERE v.tenant_id = $1 AND v.product_id = $2 AND v.is_active
-                  ORDER BY v.sku",
-            )
-            .bind(t.id)
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-            let images: Vec<(String, Option<String>)> = sqlx::query_as(
-                "SELECT url, alt_text FROM shop.product_images WHERE tenant_id = $1 AND product_id = $2 ORDER BY sort_order",
-            )
-            .bind(t.id)
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
+            let product: Product = (
+                p.try_get(0)?,
+                p.try_get(1)?,
+                p.try_get(2)?,
+                p.try_get(3)?,
+                p.try_get(4)?,
+            );
+            let variants = tx
+                .query(
+                    "SELECT v.id, v.sku, v.name, v.price, i.available_quantity
+                       FROM shop.product_variants v
+                       LEFT JOIN shop.product_inventory i ON i.tenant_id = v.tenant_id AND i.variant_id = v.id
+                      WHERE v.tenant_id = $1 AND v.product_id = $2 AND v.is_active
+                      ORDER BY v.sku",
+                    ids,
+                )
+                .await?
+                .iter()
+                .map(|v| {
+                    Ok((
+                        v.try_get(0)?,
+                        v.try_get(1)?,
+                        v.try_get(2)?,
+                        v.try_get(3)?,
+                        v.try_get(4)?,
+                    ))
+                })
+                .collect::<Result<Vec<Variant>, tokio_postgres::Error>>()?;
+            let images = tx
+                .query(
+                    "SELECT url, alt_text FROM shop.product_images WHERE tenant_id = $1 AND product_id = $2 ORDER BY sort_order",
+                    ids,
+                )
+                .await?
+                .iter()
+                .map(|i| Ok((i.try_get(0)?, i.try_get(1)?)))
+                .collect::<Result<Vec<(String, Option<String>)>, tokio_postgres::Error>>()?;
             tx.commit().await?;
             let page = serde_json::json!({
                 "id": product.0, "name": product.1, "description": product.2,

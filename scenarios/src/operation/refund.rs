@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{Call, OpFuture, Operation};
 use crate::context::{timestamp, Context};
+use crate::db::Tx;
 use crate::failure::Failure;
 
 pub struct Refund(pub Arc<Context>);
@@ -45,31 +46,33 @@ impl Operation for Refund {
             let full = call.rng.random_bool(0.6);
             let request = crate::retrying!(call, async {
                 let mut tx = c.begin(t.id).await?;
-                let payment: Option<(Uuid, Decimal, String)> = sqlx::query_as(
-                    "SELECT id, amount, currency FROM shop.payments
-                      WHERE tenant_id = $1 AND order_id = $2 AND order_created_at = $3
-                        AND status IN ('captured', 'partially_refunded')
-                      LIMIT 1 FOR UPDATE",
-                )
-                .bind(t.id)
-                .bind(order.id)
-                .bind(created_at)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((payment, amount, currency)) = payment else {
+                let payment = tx
+                    .opt(
+                        "SELECT id, amount, currency FROM shop.payments
+                          WHERE tenant_id = $1 AND order_id = $2 AND order_created_at = $3
+                            AND status IN ('captured', 'partially_refunded')
+                          LIMIT 1 FOR UPDATE",
+                        &[&t.id, &order.id, &created_at],
+                    )
+                    .await?;
+                let Some(payment) = payment else {
                     return Ok::<_, Failure>(None);
                 };
+                let (payment, amount, currency): (Uuid, Decimal, String) = (
+                    payment.try_get(0)?,
+                    payment.try_get(1)?,
+                    payment.try_get(2)?,
+                );
                 // Requested refunds (their request rows), whatever the gateway answered yet.
-                let (requested,): (Decimal,) = sqlx::query_as(
-                    "SELECT coalesce(sum(amount), 0) FROM shop.payment_transactions
-                      WHERE tenant_id = $1 AND payment_id = $2 AND order_created_at = $3
-                        AND transaction_type = 'refund' AND status = 'pending'",
-                )
-                .bind(t.id)
-                .bind(payment)
-                .bind(created_at)
-                .fetch_one(&mut *tx)
-                .await?;
+                let requested: Decimal = tx
+                    .one(
+                        "SELECT coalesce(sum(amount), 0) FROM shop.payment_transactions
+                          WHERE tenant_id = $1 AND payment_id = $2 AND order_created_at = $3
+                            AND transaction_type = 'refund' AND status = 'pending'",
+                        &[&t.id, &payment, &created_at],
+                    )
+                    .await?
+                    .try_get(0)?;
                 let left = amount - requested;
                 if left <= Decimal::ZERO {
                     return Ok(None);
@@ -107,20 +110,22 @@ impl Operation for Refund {
                     "succeeded",
                 )
                 .await?;
-                sqlx::query("UPDATE shop.payments SET status = $4 WHERE tenant_id = $1 AND id = $2 AND order_created_at = $3")
-                    .bind(t.id)
-                    .bind(payment)
-                    .bind(created_at)
-                    .bind(if complete { "refunded" } else { "partially_refunded" })
-                    .execute(&mut *tx)
-                    .await?;
+                let status = if complete {
+                    "refunded"
+                } else {
+                    "partially_refunded"
+                };
+                tx.execute(
+                    "UPDATE shop.payments SET status = $4 WHERE tenant_id = $1 AND id = $2 AND order_created_at = $3",
+                    &[&t.id, &payment, &created_at, &status],
+                )
+                .await?;
                 if complete {
-                    sqlx::query("UPDATE shop.orders SET status = 'refunded' WHERE tenant_id = $1 AND id = $2 AND created_at = $3")
-                        .bind(t.id)
-                        .bind(order.id)
-                        .bind(created_at)
-                        .execute(&mut *tx)
-                        .await?;
+                    tx.execute(
+                        "UPDATE shop.orders SET status = 'refunded' WHERE tenant_id = $1 AND id = $2 AND created_at = $3",
+                        &[&t.id, &order.id, &created_at],
+                    )
+                    .await?;
                     super::fulfilment::history(&mut tx, t.id, order.id, created_at, "refunded")
                         .await?;
                 }
@@ -133,7 +138,7 @@ impl Operation for Refund {
 }
 
 async fn append(
-    tx: &mut sqlx::PgConnection,
+    tx: &mut Tx,
     tenant: Uuid,
     payment: Uuid,
     created_at: chrono::DateTime<chrono::Utc>,
@@ -141,18 +146,12 @@ async fn append(
     currency: &str,
     status: &str,
 ) -> Result<(), Failure> {
-    sqlx::query(
+    tx.execute(
         "INSERT INTO shop.payment_transactions (tenant_id, payment_id, order_created_at, transaction_type,
                                                 amount, currency, status, gateway_response)
          VALUES ($1, $2, $3, 'refund', $4, $5, $6, jsonb_build_object('status', $6::text))",
+        &[&tenant, &payment, &created_at, &amount, &currency, &status],
     )
-    .bind(tenant)
-    .bind(payment)
-    .bind(created_at)
-    .bind(amount)
-    .bind(currency)
-    .bind(status)
-    .execute(tx)
     .await?;
     Ok(())
 }

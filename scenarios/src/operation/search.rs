@@ -70,15 +70,17 @@ impl Operation for Search {
 
 async fn postgres(c: &Context, tenant: Uuid, q: &Query) -> Result<usize, Failure> {
     let mut tx = c.begin(tenant).await?;
-    let rows: Vec<(Uuid, String, Option<Decimal>)> = sqlx::query_as(
-        "SELECT product_id, name, price FROM shop.search_products($1, 20, $2, $3, $4)",
-    )
-    .bind(&q.text)
-    .bind(q.category)
-    .bind(q.price.map(|p| p.0))
-    .bind(q.price.map(|p| p.1))
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = tx
+        .query(
+            "SELECT product_id, name, price FROM shop.search_products($1, 20, $2, $3, $4)",
+            &[
+                &q.text,
+                &q.category,
+                &q.price.map(|p| p.0),
+                &q.price.map(|p| p.1),
+            ],
+        )
+        .await?;
     tx.commit().await?;
     Ok(rows.len())
 }
