@@ -8,13 +8,21 @@
 //! ends, is dropped and counted, never silently skipped. Closed model: each worker is a user
 //! that runs an operation, thinks, and runs the next.
 //!
-//! Workers record into their own recorders (one per operation and tenant tier); the collector
-//! adds them into the run's totals and one interval per second, then resets them, so memory does
-//! not grow with the run's length (apart from the per-second series, encoded as it goes).
+//! Open-model workers wait for intended starts on a high-resolution [`Alarm`] (tokio's own
+//! timer has 1 ms granularity: see `alarm.rs`).
+//!
+//! Workers record into their own recorders (one per operation and tenant tier). Once a second
+//! the collector swaps each worker's buffer for an empty one (the worker's lock is held for the
+//! swap only), adds what it took into the run's totals and that second's interval, and resets it
+//! for the next swap, so memory does not grow with the run's length (apart from the per-second
+//! series, encoded as it goes) and a worker never waits for a merge. After its first seconds a
+//! worker allocates nothing per successful operation: its call and recorders are reused. An
+//! operation that panics is a failure of class `panic`; its worker carries on.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use hdrhistogram::Histogram;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
@@ -25,6 +33,7 @@ use generator::rng::{mix, unit};
 use reports::histogram::Encoded;
 use reports::results::{Interval, IntervalOperation};
 
+use crate::alarm::{Alarm, Timer};
 use crate::operation::{Call, Operation, TierTag};
 use crate::pacing::{Pacing, Profile, Schedule};
 use crate::recorder::Recorder;
@@ -50,6 +59,8 @@ pub struct Plan {
     pub seed: u64,
     pub timeout: Duration,
     pub max_lag: Duration,
+    /// The open model's clock: `HighResolution` for real runs, `Runtime` under a paused clock.
+    pub timer: Timer,
 }
 
 /// What the live terminal line shows, once a second.
@@ -76,6 +87,18 @@ pub struct Outcome {
     /// Length of the measured window actually run.
     pub measured: Duration,
     pub interrupted: bool,
+    pub pacing: PacingCost,
+}
+
+/// What waiting for intended starts cost the workers (open model).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PacingCost {
+    /// Intended starts waited for.
+    pub waits: u64,
+    /// Time spent waiting out the last stretch before intended starts (yielding, not sleeping).
+    pub spun: Duration,
+    /// Whether the high-resolution timer was in use.
+    pub high_resolution: bool,
 }
 
 impl Outcome {
@@ -89,12 +112,20 @@ impl Outcome {
     }
 }
 
+/// One worker's measurements since the collector last took them.
 struct Slot {
     recs: Vec<Option<Recorder>>,
     lag: Histogram<u64>,
 }
 
 impl Slot {
+    fn new(ops: usize) -> Slot {
+        Slot {
+            recs: (0..ops * TIER_SLOTS).map(|_| None).collect(),
+            lag: reports::histogram::empty(),
+        }
+    }
+
     fn rec(&mut self, op: usize, tier: Option<TierTag>) -> &mut Recorder {
         let t = match tier {
             Some(TierTag::Large) => 0,
@@ -148,15 +179,23 @@ impl Shared {
     }
 }
 
-async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source) {
+async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source) -> PacingCost {
     let measured_start = shared.measured_start();
     let end = shared.end();
+    let mut alarm = Alarm::new(shared.plan.timer);
+    let cost = |alarm: &Alarm| PacingCost {
+        waits: alarm.waits(),
+        spun: alarm.spun(),
+        high_resolution: alarm.is_high_resolution(),
+    };
     if let Source::Closed { start_at, .. } = &source {
         tokio::select! {
             _ = tokio::time::sleep_until(*start_at) => {}
-            _ = shared.stop.cancelled() => return,
+            _ = shared.stop.cancelled() => return cost(&alarm),
         }
     }
+    // One call, reused: its notes keep their memory from one operation to the next.
+    let mut call = Call::new(shared.rng(0));
     loop {
         // The next operation: its intended start and sequence number.
         let (intended, seq) = match &mut source {
@@ -169,17 +208,17 @@ async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source)
                 };
                 let intended = shared.t0 + at;
                 if intended >= end {
-                    return;
+                    return cost(&alarm);
                 }
                 tokio::select! {
-                    _ = tokio::time::sleep_until(intended) => {}
-                    _ = shared.stop.cancelled() => return,
+                    _ = alarm.wait_until(intended) => {}
+                    _ = shared.stop.cancelled() => return cost(&alarm),
                 }
                 (intended, seq)
             }
             Source::Closed { worker, n, .. } => {
                 if Instant::now() >= end || shared.stop.is_cancelled() {
-                    return;
+                    return cost(&alarm);
                 }
                 *n += 1;
                 (Instant::now(), *worker << 40 | (*n - 1))
@@ -196,9 +235,9 @@ async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source)
             }
             continue;
         }
-        let mut call = Call::new(shared.rng(seq));
-        let result =
-            tokio::time::timeout(shared.plan.timeout, shared.entries[op].op.run(&mut call)).await;
+        call.reset(shared.rng(seq));
+        let run = std::panic::AssertUnwindSafe(shared.entries[op].op.run(&mut call)).catch_unwind();
+        let result = tokio::time::timeout(shared.plan.timeout, run).await;
         let finished = Instant::now();
         if measured {
             let mut s = slot.lock().expect("slot lock");
@@ -208,38 +247,41 @@ async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source)
             let r = s.rec(op, call.tier);
             let (i, st, f) = (intended.into_std(), started.into_std(), finished.into_std());
             match result {
-                Ok(Ok(())) => r.success(i, st, f),
-                Ok(Err(failure)) => r.failure(&failure.class(), i, st, f),
+                Ok(Ok(Ok(()))) => r.success(i, st, f),
+                Ok(Ok(Err(failure))) => r.failure(&failure.class(), i, st, f),
+                Ok(Err(_panic)) => r.failure("panic", i, st, f),
                 Err(_) => r.failure("timeout", i, st, f),
             }
             r.retries += call.retries as u64;
-            for note in call.notes {
-                *r.notes.entry(note).or_default() += 1;
+            for note in &call.notes {
+                r.note(note);
             }
         }
         if let Source::Closed { think, .. } = &source {
             if !think.is_zero() {
                 tokio::select! {
                     _ = tokio::time::sleep(*think) => {}
-                    _ = shared.stop.cancelled() => return,
+                    _ = shared.stop.cancelled() => return cost(&alarm),
                 }
             }
         }
     }
 }
 
-/// Adds every worker's recorders into the totals and returns this interval (per operation).
+/// Takes every worker's measurements (swapping in the spare buffer under the worker's lock, then
+/// merging outside it), adds them into the totals and returns this interval (per operation).
 fn drain(
     slots: &[Arc<Mutex<Slot>>],
+    spares: &mut [Slot],
     totals: &mut [Vec<Recorder>],
     lag: &mut Histogram<u64>,
     ops: usize,
 ) -> (Vec<Recorder>, u64) {
     let mut interval: Vec<Recorder> = (0..ops).map(|_| Recorder::default()).collect();
     let mut lag_max = 0;
-    for slot in slots {
-        let mut s = slot.lock().expect("slot lock");
-        for (i, rec) in s.recs.iter_mut().enumerate() {
+    for (slot, spare) in slots.iter().zip(spares.iter_mut()) {
+        std::mem::swap(&mut *slot.lock().expect("slot lock"), spare);
+        for (i, rec) in spare.recs.iter_mut().enumerate() {
             if let Some(r) = rec {
                 if r.scheduled > 0 {
                     totals[i / TIER_SLOTS][i % TIER_SLOTS].merge(r);
@@ -248,13 +290,49 @@ fn drain(
                 }
             }
         }
-        if !s.lag.is_empty() {
-            lag_max = lag_max.max(s.lag.max());
-            lag.add(&s.lag).expect("auto-resizing histogram");
-            s.lag.reset();
+        if !spare.lag.is_empty() {
+            lag_max = lag_max.max(spare.lag.max());
+            lag.add(&spare.lag).expect("auto-resizing histogram");
+            spare.lag.reset();
         }
     }
     (interval, lag_max)
+}
+
+/// The per-second series: a second's measurements are encoded once the next second begins, and
+/// a drain that lands in a second already seen (a late tick, the final drain) is added to it, so
+/// the seconds are unique and increasing.
+struct Series {
+    done: Vec<Interval>,
+    open: Option<(u32, Vec<Recorder>)>,
+}
+
+impl Series {
+    fn add(&mut self, t_s: u32, interval: Vec<Recorder>, entries: &[Entry]) {
+        if interval.iter().all(|r| r.scheduled == 0) {
+            return;
+        }
+        match &mut self.open {
+            Some((open_s, recs)) if t_s <= *open_s => {
+                for (into, r) in recs.iter_mut().zip(&interval) {
+                    into.merge(r);
+                }
+            }
+            _ => {
+                if let Some((open_s, recs)) = self.open.take() {
+                    self.done.push(encode_interval(open_s, entries, &recs));
+                }
+                self.open = Some((t_s, interval));
+            }
+        }
+    }
+
+    fn finish(mut self, entries: &[Entry]) -> Vec<Interval> {
+        if let Some((open_s, recs)) = self.open.take() {
+            self.done.push(encode_interval(open_s, entries, &recs));
+        }
+        self.done
+    }
 }
 
 fn encode_interval(t_s: u32, entries: &[Entry], interval: &[Recorder]) -> Interval {
@@ -320,13 +398,9 @@ pub async fn run(
         Pacing::Closed { users, .. } => (users.max(1) as usize, None),
     };
     let slots: Vec<Arc<Mutex<Slot>>> = (0..workers)
-        .map(|_| {
-            Arc::new(Mutex::new(Slot {
-                recs: (0..ops * TIER_SLOTS).map(|_| None).collect(),
-                lag: reports::histogram::empty(),
-            }))
-        })
+        .map(|_| Arc::new(Mutex::new(Slot::new(ops))))
         .collect();
+    let mut spares: Vec<Slot> = (0..workers).map(|_| Slot::new(ops)).collect();
     let mut tasks = tokio::task::JoinSet::new();
     for (w, slot) in slots.iter().enumerate() {
         let source = match (&open, plan.pacing) {
@@ -350,7 +424,16 @@ pub async fn run(
         .map(|_| (0..TIER_SLOTS).map(|_| Recorder::default()).collect())
         .collect();
     let mut lag = reports::histogram::empty();
-    let mut intervals = Vec::new();
+    let mut series = Series {
+        done: Vec::new(),
+        open: None,
+    };
+    let mut pacing = PacingCost::default();
+    let mut add_cost = |c: PacingCost| {
+        pacing.waits += c.waits;
+        pacing.spun += c.spun;
+        pacing.high_resolution |= c.high_resolution;
+    };
     let measured_start = t0 + plan.warmup;
     let mut ticker = tokio::time::interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
     let mut interrupted_at = None;
@@ -358,22 +441,23 @@ pub async fn run(
         tokio::select! {
             _ = ticker.tick() => {
                 let now = Instant::now();
-                let (interval, lag_max) = drain(&slots, &mut totals, &mut lag, ops);
+                let (interval, lag_max) = drain(&slots, &mut spares, &mut totals, &mut lag, ops);
                 let t = if now >= measured_start {
                     now.duration_since(measured_start).as_secs_f64()
                 } else {
                     -measured_start.duration_since(now).as_secs_f64()
                 };
-                if t > 0.0 && interval.iter().any(|r| r.scheduled > 0) {
-                    intervals.push(encode_interval(t.round() as u32, &shared.entries, &interval));
-                }
                 on_tick(&tick(t, &interval, lag_max, plan, window));
-            }
-            joined = tasks.join_next() => {
-                if joined.is_none() {
-                    break;
+                if t > 0.0 {
+                    series.add(t.round() as u32, interval, &shared.entries);
                 }
             }
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(Ok(c)) => add_cost(c),
+                // Operations' panics are caught in the worker; this would be the engine's own.
+                Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+            },
             _ = shutdown.cancelled(), if interrupted_at.is_none() => {
                 interrupted_at = Some(Instant::now());
                 stop.cancel();
@@ -382,7 +466,11 @@ pub async fn run(
                 tokio::pin!(grace);
                 loop {
                     tokio::select! {
-                        j = tasks.join_next() => if j.is_none() { break },
+                        j = tasks.join_next() => match j {
+                            None => break,
+                            Some(Ok(c)) => add_cost(c),
+                            Some(Err(_)) => {}
+                        },
                         _ = &mut grace => { tasks.abort_all(); while tasks.join_next().await.is_some() {} break }
                     }
                 }
@@ -390,21 +478,20 @@ pub async fn run(
             }
         }
     }
-    let (last, _) = drain(&slots, &mut totals, &mut lag, ops);
+    let (last, _) = drain(&slots, &mut spares, &mut totals, &mut lag, ops);
     let end = interrupted_at
         .unwrap_or_else(Instant::now)
         .min(shared.end());
     let measured = end.saturating_duration_since(measured_start);
-    if last.iter().any(|r| r.scheduled > 0) {
-        let t = measured.as_secs_f64().ceil() as u32;
-        intervals.push(encode_interval(t.max(1), &shared.entries, &last));
-    }
+    let t = measured.as_secs_f64().ceil() as u32;
+    series.add(t.max(1), last, &shared.entries);
     Outcome {
         totals,
         lag,
-        intervals,
+        intervals: series.finish(&shared.entries),
         measured,
         interrupted: interrupted_at.is_some(),
+        pacing,
     }
 }
 
@@ -484,6 +571,85 @@ mod tests {
         }
     }
 
+    fn seconds_increase(out: &Outcome) -> bool {
+        out.intervals.windows(2).all(|w| w[0].t_s < w[1].t_s)
+    }
+
+    /// Panics on every 5th call.
+    struct Panicky(AtomicU64);
+
+    impl Operation for Panicky {
+        fn run<'a>(&'a self, _call: &'a mut Call) -> OpFuture<'a> {
+            Box::pin(async move {
+                let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                if n.is_multiple_of(5) {
+                    panic!("operation bug (a test's deliberate panic)");
+                }
+                Ok(())
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_operation_is_a_failure_and_its_worker_carries_on() {
+        let p = plan(
+            Pacing::Open {
+                rate: 100.0,
+                arrivals: Arrivals::Constant,
+            },
+            2,
+        );
+        let out = run(
+            &p,
+            vec![Entry {
+                name: "a".into(),
+                weight: 1.0,
+                op: Arc::new(Panicky(AtomicU64::new(0))),
+            }],
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await;
+        let r = out.operation(0);
+        assert!(r.is_consistent());
+        // Two workers, every operation of the window ran although a fifth of them panicked.
+        assert_eq!(r.scheduled, 2_000);
+        assert_eq!(r.dropped, 0);
+        assert!(r.failed["panic"].abs_diff(400) <= 1, "{:?}", r.failed);
+        assert_eq!(r.succeeded + r.failed["panic"], 2_000);
+    }
+
+    #[test]
+    fn a_second_drained_twice_stays_one_interval() {
+        let entries = vec![Entry {
+            name: "a".into(),
+            weight: 1.0,
+            op: sleeper(1, 0, 0),
+        }];
+        let one = || {
+            let mut r = Recorder::default();
+            let t = std::time::Instant::now();
+            r.success(t, t, t + Duration::from_millis(2));
+            vec![r]
+        };
+        let mut series = Series {
+            done: Vec::new(),
+            open: None,
+        };
+        series.add(1, one(), &entries);
+        series.add(2, one(), &entries);
+        // A late tick and the final drain, both landing in second 2; then a drain whose
+        // rounded second is behind (the window's end, capped).
+        series.add(2, one(), &entries);
+        series.add(1, one(), &entries);
+        series.add(3, vec![Recorder::default()], &entries);
+        let done = series.finish(&entries);
+        let seconds: Vec<u32> = done.iter().map(|i| i.t_s).collect();
+        assert_eq!(seconds, [1, 2]);
+        assert_eq!(done[1].operations["a"].completed, 3);
+    }
+
     fn sleeper(each_ms: u64, stall_ms: u64, stall_at: u64) -> Arc<dyn Operation> {
         Arc::new(Sleeper {
             each: Duration::from_millis(each_ms),
@@ -503,6 +669,7 @@ mod tests {
             seed: 7,
             timeout: Duration::from_secs(10),
             max_lag: Duration::from_secs(5),
+            timer: Timer::Runtime,
         }
     }
 
@@ -571,6 +738,7 @@ mod tests {
                 .map(|o| o.completed + o.dropped)
                 .sum();
             assert_eq!(in_intervals, scheduled);
+            assert!(seconds_increase(&out));
             assert!(ticks >= 21);
             assert!(!out.interrupted);
         }
@@ -704,6 +872,7 @@ mod tests {
         )
         .await;
         assert!(out.interrupted);
+        assert!(seconds_increase(&out));
         let r = out.operation(0);
         assert!(r.is_consistent());
         assert!((990..=1_010).contains(&r.scheduled), "{}", r.scheduled);

@@ -8,10 +8,14 @@
 //!
 //! - `pacing.rs`: open (constant or Poisson arrivals at a rate) and closed (users, think time)
 //!   models, load profiles (constant, ramp, step); the open model's seeded schedule.
+//! - `alarm.rs`: the open model's high-resolution alarm (timerfd in the runtime's reactor, set
+//!   early by the measured wake-up latency); why this timer.
 //! - `recorder.rs`: one operation's HDR histograms in one worker (latency from the intended
 //!   start, service time from the actual start), outcome counts, exact merge.
 //! - `engine.rs`: the one worker loop and the per-second collector; Ctrl-C as a token.
 //! - `failure.rs`: failure classes (SQLSTATE, timeout, connection, business outcome, service).
+//! - `db.rs`: the workload's PostgreSQL pools (tokio-postgres + deadpool) and the tenant
+//!   transaction; why this driver and not sqlx.
 //! - `context.rs`: the services a run uses, entity picking from the generator's model, the
 //!   tenant transaction, the simulated payment gateway, order hand-over queues.
 //! - `operation/`: one file per operation behind the `Operation` trait, with default SLOs.
@@ -19,7 +23,9 @@
 //! - `results.rs`: the engine's outcome as the reports crate's operations, tiers, schedule.
 //! - `observer.rs`: `pg_stat_statements` and `pg_stat_database` deltas over a run.
 
+pub mod alarm;
 pub mod context;
+pub mod db;
 pub mod engine;
 pub mod failure;
 pub mod mix;

@@ -77,7 +77,17 @@ impl Recorder {
     /// A failure is data: timed like a success and counted by `class`.
     pub fn failure(&mut self, class: &str, intended: Instant, started: Instant, finished: Instant) {
         self.timed(intended, started, finished);
-        *self.failed.entry(class.to_string()).or_default() += 1;
+        match self.failed.get_mut(class) {
+            Some(n) => *n += 1,
+            None => {
+                self.failed.insert(class.to_string(), 1);
+            }
+        }
+    }
+
+    /// A counted outcome (`cache_hit`, …).
+    pub fn note(&mut self, what: &'static str) {
+        *self.notes.entry(what).or_default() += 1;
     }
 
     pub fn dropped(&mut self) {
@@ -111,25 +121,31 @@ impl Recorder {
         self.dropped += other.dropped;
         self.late += other.late;
         self.retries += other.retries;
-        for (class, n) in &other.failed {
-            *self.failed.entry(class.clone()).or_default() += n;
+        for (class, &n) in other.failed.iter().filter(|(_, &n)| n > 0) {
+            match self.failed.get_mut(class) {
+                Some(into) => *into += n,
+                None => {
+                    self.failed.insert(class.clone(), n);
+                }
+            }
         }
-        for (note, n) in &other.notes {
+        for (note, &n) in other.notes.iter().filter(|(_, &n)| n > 0) {
             *self.notes.entry(note).or_default() += n;
         }
     }
 
-    /// Back to empty, keeping the histograms' memory (the collector drains workers this way).
+    /// Back to empty, keeping the memory of the histograms and of the classes and notes seen
+    /// (counted from zero again; merges skip zeros), so a reused recorder allocates nothing.
     pub fn reset(&mut self) {
         self.latency.reset();
         self.service.reset();
         self.scheduled = 0;
         self.succeeded = 0;
-        self.failed.clear();
+        self.failed.values_mut().for_each(|n| *n = 0);
         self.dropped = 0;
         self.late = 0;
         self.retries = 0;
-        self.notes.clear();
+        self.notes.values_mut().for_each(|n| *n = 0);
     }
 
     /// Counts add up: every scheduled operation succeeded, failed or was dropped.

@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use platform::Settings;
 use reports::results::{Capacity, CapacityStep, RunResults};
+use scenarios::alarm::Timer;
 use scenarios::engine::Plan;
 use scenarios::pacing::{Pacing, Profile};
 
@@ -145,6 +146,7 @@ async fn step(
         seed: args.engine.seed.wrapping_add(n as u64),
         timeout: args.engine.timeout,
         max_lag: args.engine.max_lag,
+        timer: Timer::HighResolution,
     };
     println!(
         "step {}: {rate:.1} operations/s for {:?}",

@@ -4,6 +4,7 @@
 use anyhow::Result;
 
 use platform::Settings;
+use scenarios::alarm::Timer;
 use scenarios::engine::Plan;
 use scenarios::pacing::{Pacing, Profile};
 
@@ -39,6 +40,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
         seed: args.engine.seed,
         timeout: args.engine.timeout,
         max_lag: args.engine.max_lag,
+        timer: Timer::HighResolution,
     };
     let connections = match pacing {
         Pacing::Open { .. } => args.engine.concurrency,
