@@ -1,0 +1,372 @@
+//! Parity: the instrument's own error, measured against pgbench on identical work.
+//!
+//! On the seeded database, in one run, the `point_read` operation and pgbench execute the same
+//! statements with the same round trips: `BEGIN` and `set_config('app.tenant_id', …, true)` in
+//! one round trip (shopbench: one simple-protocol message; pgbench: a `\startpipeline` pair),
+//! the primary-key read (prepared), `COMMIT`; as the application role (row-level security), on
+//! 128 products picked the way the operation picks them, 8 connections each.
+//!
+//! 1. Open model at 500/s and 2,000/s (Poisson arrivals on both sides): `pgbench -R` with its
+//!    per-transaction log (`-l`: latency from the scheduled start, and the schedule lag) beside
+//!    `shopbench`'s engine (latency from the intended start, start lag). Percentiles of both
+//!    from the same kind of HDR histogram.
+//! 2. Closed model, no think time: throughput and client CPU per operation beside
+//!    `pgbench -M prepared`.
+//!
+//! Targets: latency p50 ≤ 1.10× pgbench's, p99 ≤ 1.25×, start lag p50 ≤ 50 µs, closed
+//! throughput ≥ 1.0×. Printed with PASS/FAIL; the process exits 1 when one is missed.
+//!
+//! `cargo bench --bench parity [-- SECONDS CONNECTIONS [RATE…]]` (default 20 s, 8, 500 and 2000)
+//! after
+//! `shopbench seed` on the managed cluster (or with DATABASE_URL).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use rand::SeedableRng;
+
+use generator::load::postgres as pgload;
+use platform::services;
+use scenarios::alarm::Timer;
+use scenarios::context::Context;
+use scenarios::db::Db;
+use scenarios::engine::{self, Entry, Plan};
+use scenarios::pacing::{Arrivals, Pacing, Profile};
+
+/// User + system CPU seconds of this process, or of its waited-for children.
+fn cpu_seconds(children: bool) -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .expect("stat line")
+        .1
+        .split_whitespace()
+        .collect();
+    // After the command name: utime is field 14 of the full line, index 11 here.
+    let (u, s) = if children { (13, 14) } else { (11, 12) };
+    let ticks: f64 = fields[u].parse::<f64>().unwrap() + fields[s].parse::<f64>().unwrap();
+    ticks / 100.0 // USER_HZ
+}
+
+/// One side's figures of one open-model run, µs.
+struct Open {
+    latency: Histogram<u64>,
+    lag: Histogram<u64>,
+    done: u64,
+    cpu_us: f64,
+}
+
+impl Open {
+    fn q(&self, q: f64) -> f64 {
+        self.latency.value_at_quantile(q) as f64 / 1e3
+    }
+}
+
+struct Bench {
+    ctx: Arc<Context>,
+    app_url: String,
+    pgbench: std::path::PathBuf,
+    scripts: Vec<String>,
+    connections: u32,
+    seconds: u64,
+    dir: std::path::PathBuf,
+}
+
+impl Bench {
+    fn plan(&self, pacing: Pacing) -> Plan {
+        Plan {
+            pacing,
+            profile: Profile::Constant,
+            warmup: Duration::from_secs(2),
+            duration: Duration::from_secs(self.seconds),
+            concurrency: self.connections as usize,
+            seed: 1,
+            timeout: Duration::from_secs(10),
+            max_lag: Duration::from_secs(5),
+            timer: Timer::HighResolution,
+        }
+    }
+
+    async fn engine(&self, pacing: Pacing) -> (engine::Outcome, f64) {
+        let op = scenarios::operation::build("point_read", &self.ctx).expect("point_read");
+        let entries = vec![Entry {
+            name: "point_read".into(),
+            weight: 1.0,
+            op,
+        }];
+        let cpu0 = cpu_seconds(false);
+        let out = engine::run(&self.plan(pacing), entries, Default::default(), |_| {}).await;
+        let cpu = cpu_seconds(false) - cpu0;
+        let r = out.operation(0);
+        assert!(
+            r.is_consistent() && r.failures() == 0,
+            "point_read failed: {:?}",
+            r.failed
+        );
+        // The warmup's CPU is in the total but its operations are not counted.
+        let share = self.seconds as f64 / (self.seconds as f64 + 2.0);
+        let cpu_us = cpu * share / r.succeeded as f64 * 1e6;
+        (out, cpu_us)
+    }
+
+    fn pgbench(&self, extra: &[String]) -> (String, f64) {
+        let cpu0 = cpu_seconds(true);
+        let mut cmd = Command::new(&self.pgbench);
+        cmd.args(["-n", "-M", "prepared"])
+            .args(["-c", &self.connections.to_string()])
+            .args(["-j", &self.connections.min(2).to_string()])
+            .args(["-T", &self.seconds.to_string()])
+            .args(extra);
+        for f in &self.scripts {
+            cmd.args(["-f", f]);
+        }
+        let out = cmd.arg(&self.app_url).output().expect("pgbench runs");
+        assert!(
+            out.status.success(),
+            "pgbench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            cpu_seconds(true) - cpu0,
+        )
+    }
+
+    async fn open(&self, rate: f64) -> (Open, Open, f64) {
+        let (out, cpu_us) = self
+            .engine(Pacing::Open {
+                rate,
+                arrivals: Arrivals::Poisson,
+            })
+            .await;
+        let r = out.operation(0);
+        let spun_us = out.pacing.spun.as_secs_f64() * 1e6 / out.pacing.waits.max(1) as f64;
+        let engine = Open {
+            latency: r.latency.clone(),
+            lag: out.lag.clone(),
+            done: r.succeeded,
+            cpu_us,
+        };
+        let prefix = self.dir.join(format!("log-{rate}"));
+        let (_, cpu) = self.pgbench(&[
+            "-R".into(),
+            format!("{rate}"),
+            "-l".into(),
+            format!("--log-prefix={}", prefix.display()),
+        ]);
+        let pg = read_logs(&self.dir, &format!("log-{rate}"));
+        let pg = Open {
+            cpu_us: cpu / pg.done.max(1) as f64 * 1e6,
+            ..pg
+        };
+        (engine, pg, spun_us)
+    }
+}
+
+/// pgbench's per-transaction logs (`client txn latency_us script epoch us lag_us`, one file per
+/// thread) into histograms.
+fn read_logs(dir: &Path, prefix: &str) -> Open {
+    let mut latency = reports::histogram::empty();
+    let mut lag = reports::histogram::empty();
+    let mut done = 0;
+    for entry in std::fs::read_dir(dir).expect("log folder") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with(prefix) {
+            continue;
+        }
+        for line in std::fs::read_to_string(&path).expect("log").lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // A skipped transaction (-L) logs "skipped" instead of a latency: none without -L.
+            let (Some(us), Some(l)) = (f.get(2), f.get(6)) else {
+                continue;
+            };
+            let (Ok(us), Ok(l)) = (us.parse::<u64>(), l.parse::<u64>()) else {
+                continue;
+            };
+            latency.record(us.max(1)).expect("auto-resizing");
+            lag.record(l).expect("auto-resizing");
+            done += 1;
+        }
+    }
+    assert!(
+        done > 0,
+        "pgbench wrote no per-transaction log under {prefix}"
+    );
+    Open {
+        latency,
+        lag,
+        done,
+        cpu_us: 0.0,
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let seconds: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(20);
+    let connections: u32 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(8);
+    let rates: Vec<f64> = match args.get(2..) {
+        Some(more) if !more.is_empty() => more.iter().filter_map(|a| a.parse().ok()).collect(),
+        _ => vec![500.0, 2_000.0],
+    };
+    let settings = platform::Settings::load(&platform::Overrides::default()).unwrap();
+    let target = services::postgres(&settings).await.unwrap();
+    let loader = pgload::connect(&target.loader, 1).await.unwrap();
+    let Some(run) = pgload::existing_run(&loader)
+        .await
+        .unwrap()
+        .filter(|r| r.finished)
+    else {
+        eprintln!(
+            "parity: no finished seed in {}: run `shopbench seed --scale tiny` first",
+            target.admin
+        );
+        std::process::exit(2);
+    };
+    let model = Arc::new(generator::Model::new(run.config.clone()));
+    let app_url = target.app.expose().to_string();
+    let app = Db::connect(
+        &app_url,
+        "shopbench-parity",
+        connections as usize,
+        connections as usize,
+        Duration::from_secs(10),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    let ctx = Arc::new(Context::new(model.clone(), app));
+
+    // pgbench scripts: 128 (its limit) products picked as the operation picks them.
+    let dir = std::env::temp_dir().join(format!("shopbench-parity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+    let mut scripts = Vec::new();
+    for i in 0..128 {
+        let t = ctx.pick_tenant(&mut rng);
+        let p = model.product_id(ctx.pick_product(t, &mut rng));
+        let path = dir.join(format!("read-{i}.sql"));
+        let mut f = std::fs::File::create(&path).unwrap();
+        writeln!(f, "\\startpipeline").unwrap();
+        writeln!(f, "BEGIN;").unwrap();
+        writeln!(f, "SELECT set_config('app.tenant_id', '{}', true);", t.id).unwrap();
+        writeln!(f, "\\endpipeline").unwrap();
+        let read = scenarios::operation::point_read_sql()
+            .replace("$1", &format!("'{}'", t.id))
+            .replace("$2", &format!("'{p}'"));
+        writeln!(f, "{read};").unwrap();
+        writeln!(f, "COMMIT;").unwrap();
+        scripts.push(format!("{}@1", path.display()));
+    }
+    let bench = Bench {
+        ctx,
+        pgbench: services::postgres::locate_bindir().unwrap().join("pgbench"),
+        app_url,
+        scripts,
+        connections,
+        seconds,
+        dir: dir.clone(),
+    };
+
+    println!(
+        "parity: point_read vs pgbench, same statements and round trips, scale {}, {connections} connections, {seconds} s per run, {} cores",
+        run.config.profile.name,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let mut pass = true;
+    for rate in rates {
+        let (sb, pg, spun_us) = bench.open(rate).await;
+        println!("\nopen model, {rate}/s (Poisson)   latency p50    p90      p99     start lag p50  p99    client CPU/op");
+        for (name, o) in [("pgbench -R", &pg), ("shopbench", &sb)] {
+            println!(
+                "  {name:<28} {:>7.3} ms {:>7.3} ms {:>7.3} ms {:>7} µs {:>6} µs {:>7.1} µs   ({} done)",
+                o.q(0.5),
+                o.q(0.9),
+                o.q(0.99),
+                o.lag.value_at_quantile(0.5),
+                o.lag.value_at_quantile(0.99),
+                o.cpu_us,
+                o.done
+            );
+        }
+        let (r50, r90, r99) = (
+            sb.q(0.5) / pg.q(0.5),
+            sb.q(0.9) / pg.q(0.9),
+            sb.q(0.99) / pg.q(0.99),
+        );
+        let lag50 = sb.lag.value_at_quantile(0.5);
+        println!(
+            "  {:<28} {r50:>7.2}×    {r90:>7.2}×    {r99:>7.2}×",
+            "shopbench / pgbench"
+        );
+        println!("  pacing: {spun_us:.1} µs per operation waited out by yielding before the intended start");
+        let ok = [r50 <= 1.10, r99 <= 1.25, lag50 <= 50];
+        println!(
+            "  targets: p50 ≤ 1.10× {}   p99 ≤ 1.25× {}   start lag p50 ≤ 50 µs {}",
+            verdict(ok[0]),
+            verdict(ok[1]),
+            verdict(ok[2])
+        );
+        pass &= ok.iter().all(|&o| o);
+    }
+
+    let (out, cpu_us) = bench
+        .engine(Pacing::Closed {
+            users: connections,
+            think: Duration::ZERO,
+        })
+        .await;
+    let r = out.operation(0);
+    let engine_tps = r.succeeded as f64 / out.measured.as_secs_f64();
+    let (text, cpu) = bench.pgbench(&[]);
+    let tps: f64 = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("tps = ")
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .expect("pgbench prints tps");
+    let pg_cpu_us = cpu / (tps * seconds as f64) * 1e6;
+    println!(
+        "\nclosed model, {connections} connections, no think time   throughput       client CPU/op"
+    );
+    println!(
+        "  {:<44} {tps:>8.0}/s {pg_cpu_us:>9.1} µs",
+        "pgbench -M prepared"
+    );
+    println!("  {:<44} {engine_tps:>8.0}/s {cpu_us:>9.1} µs", "shopbench");
+    let ratio = engine_tps / tps;
+    println!(
+        "  shopbench / pgbench {ratio:.2}×   target ≥ 1.0× {}",
+        verdict(ratio >= 1.0)
+    );
+    pass &= ratio >= 1.0;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "\nparity: {}",
+        if pass {
+            "every target met"
+        } else {
+            "a target was missed"
+        }
+    );
+    if !pass {
+        std::process::exit(1);
+    }
+}
