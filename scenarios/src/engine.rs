@@ -571,6 +571,15 @@ mod tests {
         }
     }
 
+    /// A mix of one operation.
+    fn single(op: Arc<dyn Operation>) -> Vec<Entry> {
+        vec![Entry {
+            name: "a".into(),
+            weight: 1.0,
+            op,
+        }]
+    }
+
     fn seconds_increase(out: &Outcome) -> bool {
         out.intervals.windows(2).all(|w| w[0].t_s < w[1].t_s)
     }
@@ -602,11 +611,7 @@ mod tests {
         );
         let out = run(
             &p,
-            vec![Entry {
-                name: "a".into(),
-                weight: 1.0,
-                op: Arc::new(Panicky(AtomicU64::new(0))),
-            }],
+            single(Arc::new(Panicky(AtomicU64::new(0)))),
             CancellationToken::new(),
             |_| {},
         )
@@ -622,11 +627,7 @@ mod tests {
 
     #[test]
     fn a_second_drained_twice_stays_one_interval() {
-        let entries = vec![Entry {
-            name: "a".into(),
-            weight: 1.0,
-            op: sleeper(1, 0, 0),
-        }];
+        let entries = single(sleeper(1, 0, 0));
         let one = || {
             let mut r = Recorder::default();
             let t = std::time::Instant::now();
@@ -757,11 +758,7 @@ mod tests {
         );
         let out = run(
             &p,
-            vec![Entry {
-                name: "a".into(),
-                weight: 1.0,
-                op: sleeper(1, 1_000, 1_000),
-            }],
+            single(sleeper(1, 1_000, 1_000)),
             CancellationToken::new(),
             |_| {},
         )
@@ -799,11 +796,7 @@ mod tests {
         let mut dropped_seen = 0;
         let out = run(
             &p,
-            vec![Entry {
-                name: "a".into(),
-                weight: 1.0,
-                op: sleeper(20, 0, 0),
-            }],
+            single(sleeper(20, 0, 0)),
             CancellationToken::new(),
             |t| dropped_seen += t.dropped,
         )
@@ -862,11 +855,7 @@ mod tests {
         });
         let out = run(
             &p,
-            vec![Entry {
-                name: "a".into(),
-                weight: 1.0,
-                op: sleeper(2, 0, 0),
-            }],
+            single(sleeper(2, 0, 0)),
             token,
             |_| {},
         )
