@@ -853,13 +853,7 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(7)).await;
             cancel.cancel();
         });
-        let out = run(
-            &p,
-            single(sleeper(2, 0, 0)),
-            token,
-            |_| {},
-        )
-        .await;
+        let out = run(&p, single(sleeper(2, 0, 0)), token, |_| {}).await;
         assert!(out.interrupted);
         assert!(seconds_increase(&out));
         let r = out.operation(0);
