@@ -571,6 +571,17 @@ mod tests {
         }
     }
 
+    /// Operations exactly 1/rate apart, over `workers` workers.
+    fn constant_rate(rate: f64, workers: usize) -> Plan {
+        plan(
+            Pacing::Open {
+                rate,
+                arrivals: Arrivals::Constant,
+            },
+            workers,
+        )
+    }
+
     /// A mix of one operation.
     fn single(op: Arc<dyn Operation>) -> Vec<Entry> {
         vec![Entry {
@@ -602,13 +613,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_panicking_operation_is_a_failure_and_its_worker_carries_on() {
-        let p = plan(
-            Pacing::Open {
-                rate: 100.0,
-                arrivals: Arrivals::Constant,
-            },
-            2,
-        );
+        let p = constant_rate(100.0, 2);
         let out = run(
             &p,
             single(Arc::new(Panicky(AtomicU64::new(0)))),
@@ -749,13 +754,7 @@ mod tests {
     /// their latency (from the intended start) includes the stall while their service time does not.
     #[tokio::test(start_paused = true)]
     async fn a_stall_shows_in_latency_not_in_service_time() {
-        let p = plan(
-            Pacing::Open {
-                rate: 100.0,
-                arrivals: Arrivals::Constant,
-            },
-            1,
-        );
+        let p = constant_rate(100.0, 1);
         let out = run(
             &p,
             single(sleeper(1, 1_000, 1_000)),
@@ -785,13 +784,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn an_overloaded_target_drops_and_says_so() {
         // One worker, 20 ms per call, 100 calls per second wanted: at most 50/s can start.
-        let mut p = plan(
-            Pacing::Open {
-                rate: 100.0,
-                arrivals: Arrivals::Constant,
-            },
-            1,
-        );
+        let mut p = constant_rate(100.0, 1);
         p.max_lag = Duration::from_secs(1);
         let mut dropped_seen = 0;
         let out = run(
@@ -840,13 +833,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn cancelling_returns_partial_results() {
-        let p = plan(
-            Pacing::Open {
-                rate: 200.0,
-                arrivals: Arrivals::Constant,
-            },
-            4,
-        );
+        let p = constant_rate(200.0, 4);
         let token = CancellationToken::new();
         let cancel = token.clone();
         tokio::spawn(async move {
