@@ -213,6 +213,12 @@ fn schedule(all: &[&RunResults]) -> Result<ScheduleSummary, Error> {
         late: s.iter().map(|x| x.late).sum(),
         lag: histogram::merge(s.iter().map(|x| &x.lag))?,
         keeping_up,
+        // Weighted by each generator's scheduled operations; known only if every one says.
+        pacing_us_per_op: s
+            .iter()
+            .map(|x| x.pacing_us_per_op.map(|p| p * x.scheduled as f64))
+            .sum::<Option<f64>>()
+            .map(|total| total / s.iter().map(|x| x.scheduled).sum::<u64>().max(1) as f64),
         note: if keeping_up {
             format!("all {} load generators kept to their schedules", s.len())
         } else {

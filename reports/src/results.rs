@@ -126,6 +126,10 @@ pub struct ScheduleSummary {
     /// (or the load generator) could not keep up with the arrival rate.
     pub keeping_up: bool,
     pub note: String,
+    /// Open model: time the workers spent waiting out the last stretch before intended starts
+    /// (the high-resolution pacing's CPU), µs per intended start. Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pacing_us_per_op: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -277,6 +277,12 @@ fn schedule(page: &mut Page, r: &RunResults) {
     for (k, v) in rows {
         t.row(vec![Cell::text(k), Cell::num(v)]);
     }
+    if let Some(us) = s.pacing_us_per_op {
+        t.row(vec![
+            Cell::text("pacing: waited out before intended starts (µs per operation)"),
+            Cell::num(format!("{us:.1}")),
+        ]);
+    }
     page.table(&t);
 }
 
