@@ -41,7 +41,7 @@ pub enum ConnectError {
     #[error("reading the PostgreSQL URL: {0}")]
     Url(tokio_postgres::Error),
     #[error("building the connection pool: {0}")]
-    Pool(String),
+    Pool(#[from] deadpool_postgres::BuildError),
     #[error("{0}")]
     Connect(Failure),
 }
@@ -78,8 +78,7 @@ impl Db {
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(wait))
             .create_timeout(Some(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| ConnectError::Pool(e.to_string()))?;
+            .build()?;
         let db = Db { pool };
         let opened =
             futures_util::future::join_all((0..warm.clamp(1, size.max(1))).map(|_| db.conn()))

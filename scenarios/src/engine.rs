@@ -97,8 +97,6 @@ pub struct PacingCost {
     pub waits: u64,
     /// Time spent waiting out the last stretch before intended starts (yielding, not sleeping).
     pub spun: Duration,
-    /// Whether the high-resolution timer was in use.
-    pub high_resolution: bool,
 }
 
 impl Outcome {
@@ -186,7 +184,6 @@ async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source)
     let cost = |alarm: &Alarm| PacingCost {
         waits: alarm.waits(),
         spun: alarm.spun(),
-        high_resolution: alarm.is_high_resolution(),
     };
     if let Source::Closed { start_at, .. } = &source {
         tokio::select! {
@@ -432,7 +429,6 @@ pub async fn run(
     let mut add_cost = |c: PacingCost| {
         pacing.waits += c.waits;
         pacing.spun += c.spun;
-        pacing.high_resolution |= c.high_resolution;
     };
     let measured_start = t0 + plan.warmup;
     let mut ticker = tokio::time::interval_at(t0 + Duration::from_secs(1), Duration::from_secs(1));
