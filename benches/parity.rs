@@ -14,7 +14,9 @@
 //!    `pgbench -M prepared`, in three alternating rounds (the machine drifts from one minute to
 //!    the next); the median of the rounds' ratios is judged.
 //!
-//! The engine runs on a current-thread runtime, as `shopbench run` runs it (see `src/lib.rs`).
+//! The engine's workers run on as many client threads as pgbench's (`-j 2`), each a
+//! current-thread runtime with its own connections, as `shopbench run --client-threads 2` runs
+//! them (see `scenarios/src/lanes.rs`).
 //!
 //! Targets: latency p50 ≤ 1.10× pgbench's, p99 ≤ 1.25×, start lag p50 ≤ 50 µs, closed
 //! throughput ≥ 1.0×. Printed with PASS/FAIL; the process exits 1 when one is missed.
@@ -37,7 +39,8 @@ use platform::services;
 use scenarios::alarm::Timer;
 use scenarios::context::Context;
 use scenarios::db::Db;
-use scenarios::engine::{self, Entry, Plan};
+use scenarios::engine::{self, Entry, Lane, Plan};
+use scenarios::lanes::Lanes;
 use scenarios::pacing::{Arrivals, Pacing, Profile};
 
 /// User + system CPU seconds of this process, or of its waited-for children.
@@ -70,7 +73,9 @@ impl Open {
 }
 
 struct Bench {
-    ctx: Arc<Context>,
+    /// The client threads and the context of each (its own connections).
+    lanes: Lanes,
+    lane_contexts: Vec<Arc<Context>>,
     app_url: String,
     pgbench: std::path::PathBuf,
     scripts: Vec<String>,
@@ -95,16 +100,24 @@ impl Bench {
     }
 
     async fn engine(&self, pacing: Pacing, seconds: u64) -> (engine::Outcome, f64) {
-        let op = scenarios::operation::build("point_read", &self.ctx).expect("point_read");
-        let entries = vec![Entry {
-            name: "point_read".into(),
-            weight: 1.0,
-            op,
-        }];
+        let lanes = self
+            .lanes
+            .handles()
+            .iter()
+            .zip(&self.lane_contexts)
+            .map(|(handle, ctx)| Lane {
+                handle: handle.clone(),
+                entries: vec![Entry {
+                    name: "point_read".into(),
+                    weight: 1.0,
+                    op: scenarios::operation::build("point_read", ctx).expect("point_read"),
+                }],
+            })
+            .collect();
         let cpu0 = cpu_seconds(false);
-        let out = engine::run(
+        let out = engine::run_on(
             &self.plan(pacing, seconds),
-            entries,
+            lanes,
             Default::default(),
             |_| {},
         )
@@ -320,8 +333,12 @@ async fn main() {
         writeln!(f, "COMMIT;").unwrap();
         scripts.push(format!("{}@1", path.display()));
     }
+    // As many client threads as pgbench gets (-j).
+    let lanes = Lanes::start(connections.min(2) as usize).unwrap();
+    let lane_contexts = ctx.on_lanes(&lanes, connections as usize).await.unwrap();
     let bench = Bench {
-        ctx,
+        lanes,
+        lane_contexts,
         pgbench: services::postgres::locate_bindir().unwrap().join("pgbench"),
         app_url,
         scripts,

@@ -225,6 +225,10 @@ pub struct EngineArgs {
     /// No live line per second
     #[arg(long)]
     pub quiet: bool,
+    /// Client threads the workers and their connections are spread over (default: half the
+    /// machine's cores, at least one)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub client_threads: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

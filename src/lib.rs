@@ -33,12 +33,10 @@ pub fn main_entry(args: impl IntoIterator<Item = OsString>) -> std::process::Exi
         Ok(cli) => cli,
         Err(err) => return exit::clap_error(err),
     };
-    // The load generator runs on one thread: measured against pgbench on this project's 2-core
-    // machine (`cargo bench --bench parity`), a current-thread runtime spent 46 µs of client CPU
-    // per point read where the multi-thread one spent 49–62 µs (its idle workers are woken to
-    // steal work after every completion), and kept the p50 at 2,000/s at 0.83× pgbench's where
-    // the multi-thread one gave 1.21×. The database keeps the other cores. Everything else
-    // (seeding with --jobs, verify) uses every core.
+    // `run` and `capacity`: the workers run on client threads of their own, each a
+    // current-thread runtime with its own connections (`scenarios/src/lanes.rs` has the
+    // measurements); what stays here (the once-a-second collector, the live line, the database
+    // observer) needs one thread. Everything else (seeding with --jobs, verify) uses every core.
     let mut builder = match cli.command {
         cli::Command::Run(_) | cli::Command::Capacity(_) => {
             tokio::runtime::Builder::new_current_thread()

@@ -165,7 +165,7 @@ fn report_and_compare_refuse_bad_results_with_exit_code_2() {
 
 #[test]
 fn run_and_capacity_refuse_bad_flags_with_exit_code_2() {
-    let cases: [(&[&str], &[&str]); 6] = [
+    let cases: [(&[&str], &[&str]); 7] = [
         (
             &["run", "--mix", "nope", "--rate", "5", "--out", "x"],
             &["nope", "storefront"],
@@ -227,6 +227,20 @@ fn run_and_capacity_refuse_bad_flags_with_exit_code_2() {
                 "x",
             ],
             &["--factor", "above 1"],
+        ),
+        (
+            &[
+                "run",
+                "--mix",
+                "storefront",
+                "--rate",
+                "5",
+                "--client-threads",
+                "0",
+                "--out",
+                "x",
+            ],
+            &["--client-threads"],
         ),
     ];
     for (args, wanted) in cases {

@@ -22,6 +22,7 @@ use crate::db::{Db, Tx};
 use crate::failure::Failure;
 
 /// The S3 object store product images are uploaded to.
+#[derive(Clone)]
 pub struct ObjectStore {
     pub bucket: rusty_s3::Bucket,
     pub credentials: Option<rusty_s3::Credentials>,
@@ -30,6 +31,7 @@ pub struct ObjectStore {
     pub base_url: String,
 }
 
+#[derive(Clone)]
 pub enum SearchBackend {
     /// `shop.search_products`: PostgreSQL full-text search with trigram fallback.
     Postgres,
@@ -127,8 +129,9 @@ pub struct Context {
     pub gateway: Gateway,
     /// Black Friday: products are picked among the tenant's `hot` best sellers only.
     pub hot: Option<u64>,
-    pub to_pay: Queue,
-    pub to_fulfil: Queue,
+    /// Shared by every lane's copy of the context (one shop).
+    pub to_pay: Arc<Queue>,
+    pub to_fulfil: Arc<Queue>,
 }
 
 /// Money in the schema's numeric(19,4) from the generator's 10⁻⁴ units.
@@ -154,9 +157,42 @@ impl Context {
             search: SearchBackend::Postgres,
             gateway: Gateway::default(),
             hot: None,
-            to_pay: Queue::default(),
-            to_fulfil: Queue::default(),
+            to_pay: Arc::default(),
+            to_fulfil: Arc::default(),
         }
+    }
+
+    /// This context for each client thread: the application pool opened again on the lane's
+    /// runtime (`connections` spread over the lanes), every other service and the hand-over
+    /// queues shared.
+    pub async fn on_lanes(
+        &self,
+        lanes: &crate::lanes::Lanes,
+        connections: usize,
+    ) -> Result<Vec<Arc<Context>>, crate::db::ConnectError> {
+        let per_lane = connections.div_ceil(lanes.len()).max(1);
+        let mut contexts = Vec::new();
+        for lane in lanes.handles() {
+            let app = self.app.clone();
+            let app = lane
+                .spawn(async move { app.reopen(per_lane).await })
+                .await
+                .expect("a lane runs until it is dropped")?;
+            contexts.push(Arc::new(Context {
+                model: self.model.clone(),
+                app,
+                batch: self.batch.clone(),
+                redis: self.redis.clone(),
+                clickhouse: self.clickhouse.clone(),
+                store: self.store.clone(),
+                search: self.search.clone(),
+                gateway: self.gateway,
+                hot: self.hot,
+                to_pay: self.to_pay.clone(),
+                to_fulfil: self.to_fulfil.clone(),
+            }));
+        }
+        Ok(contexts)
     }
 
     /// A customer who can sign in (erased customers cannot), uniformly over all customers.

@@ -33,6 +33,8 @@ pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    config: tokio_postgres::Config,
+    wait: Duration,
 }
 
 /// What could not be connected, for the command's one-line error.
@@ -66,8 +68,23 @@ impl Db {
                 statement_timeout.as_millis()
             ))
             .connect_timeout(Duration::from_secs(10));
+        Db::open(config, size, warm, wait).await
+    }
+
+    /// The same server, role and settings in a new pool of `size` connections, all opened now on
+    /// the calling runtime (where their I/O tasks then live: see [`crate::lanes`]).
+    pub async fn reopen(&self, size: usize) -> Result<Db, ConnectError> {
+        Db::open(self.config.clone(), size, size, self.wait).await
+    }
+
+    async fn open(
+        config: tokio_postgres::Config,
+        size: usize,
+        warm: usize,
+        wait: Duration,
+    ) -> Result<Db, ConnectError> {
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -79,7 +96,7 @@ impl Db {
             .wait_timeout(Some(wait))
             .create_timeout(Some(Duration::from_secs(10)))
             .build()?;
-        let db = Db { pool };
+        let db = Db { pool, config, wait };
         let opened =
             futures_util::future::join_all((0..warm.clamp(1, size.max(1))).map(|_| db.conn()))
                 .await;

@@ -146,9 +146,18 @@ enum Source {
     },
 }
 
+/// Where a share of the workers runs: a runtime (a [`crate::lanes::Lanes`] thread, or the
+/// caller's) and the mix's operations bound to that lane's own connections. Every lane has the
+/// same operations in the same order.
+pub struct Lane {
+    pub handle: tokio::runtime::Handle,
+    pub entries: Vec<Entry>,
+}
+
 struct Shared {
     plan: Plan,
-    entries: Vec<Entry>,
+    /// Per lane, the mix's operations (the first lane's names and weights stand for all).
+    lanes: Vec<Vec<Entry>>,
     cumulative: Vec<f64>,
     t0: Instant,
     stop: CancellationToken,
@@ -169,7 +178,7 @@ impl Shared {
         let total = *self.cumulative.last().expect("a mix has operations");
         self.cumulative
             .partition_point(|&c| c <= u * total)
-            .min(self.entries.len() - 1)
+            .min(self.cumulative.len() - 1)
     }
 
     fn rng(&self, seq: u64) -> SmallRng {
@@ -177,7 +186,12 @@ impl Shared {
     }
 }
 
-async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source) -> PacingCost {
+async fn worker(
+    shared: Arc<Shared>,
+    lane: usize,
+    slot: Arc<Mutex<Slot>>,
+    mut source: Source,
+) -> PacingCost {
     let measured_start = shared.measured_start();
     let end = shared.end();
     let mut alarm = Alarm::new(shared.plan.timer);
@@ -233,7 +247,8 @@ async fn worker(shared: Arc<Shared>, slot: Arc<Mutex<Slot>>, mut source: Source)
             continue;
         }
         call.reset(shared.rng(seq));
-        let run = std::panic::AssertUnwindSafe(shared.entries[op].op.run(&mut call)).catch_unwind();
+        let run =
+            std::panic::AssertUnwindSafe(shared.lanes[lane][op].op.run(&mut call)).catch_unwind();
         let result = tokio::time::timeout(shared.plan.timeout, run).await;
         let finished = Instant::now();
         if measured {
@@ -354,15 +369,36 @@ fn encode_interval(t_s: u32, entries: &[Entry], interval: &[Recorder]) -> Interv
     }
 }
 
-/// Runs the plan until its window ends or `shutdown` is cancelled (then the partial results
-/// are returned with `interrupted` set). `on_tick` is called once a second.
+/// Runs the plan on the caller's runtime until its window ends or `shutdown` is cancelled (then
+/// the partial results are returned with `interrupted` set). `on_tick` is called once a second.
 pub async fn run(
     plan: &Plan,
     entries: Vec<Entry>,
     shutdown: CancellationToken,
+    on_tick: impl FnMut(&Tick),
+) -> Outcome {
+    let lane = Lane {
+        handle: tokio::runtime::Handle::current(),
+        entries,
+    };
+    run_on(plan, vec![lane], shutdown, on_tick).await
+}
+
+/// [`run`] with the workers spread over `lanes` (worker `w` on lane `w mod lanes`); the
+/// collector stays on the caller's runtime.
+pub async fn run_on(
+    plan: &Plan,
+    lanes: Vec<Lane>,
+    shutdown: CancellationToken,
     mut on_tick: impl FnMut(&Tick),
 ) -> Outcome {
+    assert!(!lanes.is_empty(), "a run has a lane");
+    let entries = &lanes[0].entries;
     assert!(!entries.is_empty(), "a mix has operations");
+    assert!(
+        lanes.iter().all(|l| l.entries.len() == entries.len()),
+        "every lane has the mix's operations"
+    );
     let ops = entries.len();
     let mut acc = 0.0;
     let cumulative = entries
@@ -375,9 +411,10 @@ pub async fn run(
     let t0 = Instant::now();
     // Workers stop on this token, which only the collector cancels (after noting the moment).
     let stop = CancellationToken::new();
+    let handles: Vec<tokio::runtime::Handle> = lanes.iter().map(|l| l.handle.clone()).collect();
     let shared = Arc::new(Shared {
         plan: plan.clone(),
-        entries,
+        lanes: lanes.into_iter().map(|l| l.entries).collect(),
         cumulative,
         t0,
         stop: stop.clone(),
@@ -414,7 +451,11 @@ pub async fn run(
             },
             (None, Pacing::Open { .. }) => unreachable!("open pacing has a schedule"),
         };
-        tasks.spawn(worker(shared.clone(), slot.clone(), source));
+        let lane = w % handles.len();
+        tasks.spawn_on(
+            worker(shared.clone(), lane, slot.clone(), source),
+            &handles[lane],
+        );
     }
 
     let mut totals: Vec<Vec<Recorder>> = (0..ops)
@@ -445,7 +486,7 @@ pub async fn run(
                 };
                 on_tick(&tick(t, &interval, lag_max, plan, window));
                 if t > 0.0 {
-                    series.add(t.round() as u32, interval, &shared.entries);
+                    series.add(t.round() as u32, interval, &shared.lanes[0]);
                 }
             }
             joined = tasks.join_next() => match joined {
@@ -480,11 +521,11 @@ pub async fn run(
         .min(shared.end());
     let measured = end.saturating_duration_since(measured_start);
     let t = measured.as_secs_f64().ceil() as u32;
-    series.add(t.max(1), last, &shared.entries);
+    series.add(t.max(1), last, &shared.lanes[0]);
     Outcome {
         totals,
         lag,
-        intervals: series.finish(&shared.entries),
+        intervals: series.finish(&shared.lanes[0]),
         measured,
         interrupted: interrupted_at.is_some(),
         pacing,

@@ -13,6 +13,8 @@
 //! - `recorder.rs`: one operation's HDR histograms in one worker (latency from the intended
 //!   start, service time from the actual start), outcome counts, exact merge.
 //! - `engine.rs`: the one worker loop and the per-second collector; Ctrl-C as a token.
+//! - `lanes.rs`: client threads, each a current-thread runtime with its own connections
+//!   (like `pgbench -j`); why not tokio's multi-thread runtime.
 //! - `failure.rs`: failure classes (SQLSTATE, timeout, connection, business outcome, service).
 //! - `db.rs`: the workload's PostgreSQL pools (tokio-postgres + deadpool) and the tenant
 //!   transaction; why this driver and not sqlx.
@@ -28,6 +30,7 @@ pub mod context;
 pub mod db;
 pub mod engine;
 pub mod failure;
+pub mod lanes;
 pub mod mix;
 pub mod observer;
 pub mod operation;

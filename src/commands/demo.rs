@@ -89,6 +89,7 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
             max_lag: std::time::Duration::from_secs(5),
             slo: Vec::new(),
             quiet: false,
+            client_threads: None,
         },
         out: out.clone(),
     };

@@ -17,7 +17,8 @@ use platform::{SecretUrl, Settings};
 use reports::results::{Database, Environment, RunConfig, RunResults, RunVerdict, SCHEMA_VERSION};
 use scenarios::context::{Context, ObjectStore, SearchBackend};
 use scenarios::db::Db;
-use scenarios::engine::{self, Entry, Outcome as EngineOutcome, Plan, Tick};
+use scenarios::engine::{self, Entry, Lane, Outcome as EngineOutcome, Plan, Tick};
+use scenarios::lanes::Lanes;
 use scenarios::mix::Mix;
 use scenarios::pacing::{Arrivals, Pacing};
 
@@ -30,6 +31,9 @@ const CLICKHOUSE_OPS: &[&str] = &["analytics_ingest", "dashboard"];
 pub struct Session {
     pub mix: Mix,
     pub ctx: Arc<Context>,
+    /// The client threads, and the context of each (its own application connections).
+    lanes: Lanes,
+    lane_contexts: Vec<Arc<Context>>,
     pub admin: PgPool,
     pub environment: Environment,
 }
@@ -96,11 +100,13 @@ pub async fn prepare(
     }
     let config = run.config.clone();
     let model = Arc::new(tokio::task::spawn_blocking(move || Model::new(config)).await?);
+    // One connection here proves the role can connect (exit 3 if not); the workers' own
+    // connections are opened on their client threads below.
     let app = Db::connect(
         target.app.expose().as_str(),
         "shopbench-run",
-        connections as usize,
-        (connections as usize).min(64),
+        1,
+        1,
         engine.timeout,
         engine.timeout,
     )
@@ -189,9 +195,21 @@ pub async fn prepare(
         hot: mix.hot_products,
         ..Context::new(model, app)
     });
+    let lanes = Lanes::start(
+        engine
+            .client_threads
+            .map_or_else(Lanes::default_count, |n| n as usize),
+    )
+    .context("starting the client threads")?;
+    let lane_contexts = ctx
+        .on_lanes(&lanes, connections as usize)
+        .await
+        .with_context(|| format!("connecting to {} as the application role", target.app))?;
     Ok(Session {
         mix,
         ctx,
+        lanes,
+        lane_contexts,
         admin,
         environment,
     })
@@ -222,15 +240,25 @@ async fn object_store(settings: &Settings) -> Result<ObjectStore> {
 }
 
 impl Session {
-    pub fn entries(&self) -> Vec<Entry> {
-        self.mix
-            .operations
+    /// The mix's operations on each client thread, bound to that thread's connections.
+    fn lanes(&self) -> Vec<Lane> {
+        self.lanes
+            .handles()
             .iter()
-            .map(|o| Entry {
-                name: o.name.clone(),
-                weight: o.weight,
-                op: scenarios::operation::build(&o.name, &self.ctx)
-                    .expect("mix operations are known"),
+            .zip(&self.lane_contexts)
+            .map(|(handle, ctx)| Lane {
+                handle: handle.clone(),
+                entries: self
+                    .mix
+                    .operations
+                    .iter()
+                    .map(|o| Entry {
+                        name: o.name.clone(),
+                        weight: o.weight,
+                        op: scenarios::operation::build(&o.name, ctx)
+                            .expect("mix operations are known"),
+                    })
+                    .collect(),
             })
             .collect()
     }
@@ -243,7 +271,7 @@ impl Session {
         quiet: bool,
     ) -> (EngineOutcome, Database) {
         let before = scenarios::observer::snapshot(&self.admin).await;
-        let outcome = engine::run(plan, self.entries(), shutdown, |t| {
+        let outcome = engine::run_on(plan, self.lanes(), shutdown, |t| {
             if !quiet {
                 eprintln!("{}", live_line(t));
             }
