@@ -28,7 +28,6 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -37,11 +36,9 @@ use rand::SeedableRng;
 use generator::load::postgres as pgload;
 use platform::services;
 use scenarios::alarm::Timer;
-use scenarios::context::Context;
-use scenarios::db::Db;
-use scenarios::engine::{self, Entry, Lane, Plan};
-use scenarios::lanes::Lanes;
+use scenarios::engine::{self, Plan};
 use scenarios::pacing::{Arrivals, Pacing, Profile};
+use scenarios::session::{self, Session};
 
 /// User + system CPU seconds of this process, or of its waited-for children.
 fn cpu_seconds(children: bool) -> f64 {
@@ -73,9 +70,8 @@ impl Open {
 }
 
 struct Bench {
-    /// The client threads and the context of each (its own connections).
-    lanes: Lanes,
-    lane_contexts: Vec<Arc<Context>>,
+    /// The `point-read` mix's session, opened as `shopbench run` opens it.
+    session: Session,
     app_url: String,
     pgbench: std::path::PathBuf,
     scripts: Vec<String>,
@@ -100,28 +96,11 @@ impl Bench {
     }
 
     async fn engine(&self, pacing: Pacing, seconds: u64) -> (engine::Outcome, f64) {
-        let lanes = self
-            .lanes
-            .handles()
-            .iter()
-            .zip(&self.lane_contexts)
-            .map(|(handle, ctx)| Lane {
-                handle: handle.clone(),
-                entries: vec![Entry {
-                    name: "point_read".into(),
-                    weight: 1.0,
-                    op: scenarios::operation::build("point_read", ctx).expect("point_read"),
-                }],
-            })
-            .collect();
         let cpu0 = cpu_seconds(false);
-        let out = engine::run_on(
-            &self.plan(pacing, seconds),
-            lanes,
-            Default::default(),
-            |_| {},
-        )
-        .await;
+        let out = self
+            .session
+            .run(&self.plan(pacing, seconds), Default::default(), |_| {})
+            .await;
         let cpu = cpu_seconds(false) - cpu0;
         let r = out.operation(0);
         assert!(
@@ -232,8 +211,8 @@ impl Bench {
 /// pgbench's per-transaction logs (`client txn latency_us script epoch us lag_us`, one file per
 /// thread) into histograms.
 fn read_logs(dir: &Path, prefix: &str) -> Open {
-    let mut latency = reports::histogram::empty();
-    let mut lag = reports::histogram::empty();
+    let mut latency = results::histogram::empty();
+    let mut lag = results::histogram::empty();
     let mut done = 0;
     for entry in std::fs::read_dir(dir).expect("log folder") {
         let path = entry.expect("entry").path();
@@ -298,19 +277,20 @@ async fn main() {
         );
         std::process::exit(2);
     };
-    let model = Arc::new(generator::Model::new(run.config.clone()));
     let app_url = target.app.expose().to_string();
-    let app = Db::connect(
-        &app_url,
-        "shopbench-parity",
-        connections as usize,
-        connections as usize,
-        Duration::from_secs(10),
-        Duration::from_secs(10),
+    // As many client threads as pgbench gets (-j).
+    let session = Session::open(
+        &settings,
+        scenarios::mix::load("point-read").unwrap(),
+        &session::Options {
+            timeout: Duration::from_secs(10),
+            client_threads: Some(connections.min(2) as usize),
+            connections: connections as usize,
+        },
     )
     .await
     .unwrap();
-    let ctx = Arc::new(Context::new(model.clone(), app));
+    let (ctx, model) = (session.ctx.clone(), session.ctx.model.clone());
 
     // pgbench scripts: 128 (its limit) products picked as the operation picks them.
     let dir = std::env::temp_dir().join(format!("shopbench-parity-{}", std::process::id()));
@@ -333,12 +313,8 @@ async fn main() {
         writeln!(f, "COMMIT;").unwrap();
         scripts.push(format!("{}@1", path.display()));
     }
-    // As many client threads as pgbench gets (-j).
-    let lanes = Lanes::start(connections.min(2) as usize).unwrap();
-    let lane_contexts = ctx.on_lanes(&lanes, connections as usize).await.unwrap();
     let bench = Bench {
-        lanes,
-        lane_contexts,
+        session,
         pgbench: services::postgres::locate_bindir().unwrap().join("pgbench"),
         app_url,
         scripts,

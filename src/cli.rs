@@ -6,7 +6,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+pub use generator::Scale;
+use platform::services::Service;
+use results::load::{Arrivals, Shape};
 
 /// Load-testing and benchmark harness for the data tier of a multi-tenant e-commerce platform:
 /// provisions PostgreSQL/ClickHouse/search, seeds realistic data, runs workloads with
@@ -59,7 +62,7 @@ pub enum Command {
     Up {
         /// Which services
         #[arg(value_enum)]
-        services: Vec<ServiceArg>,
+        services: Vec<Service>,
     },
     /// Stop the managed local services
     Down,
@@ -85,26 +88,6 @@ pub enum Command {
     Compare(CompareArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ServiceArg {
-    Postgres,
-    Redis,
-    Clickhouse,
-    S3,
-}
-
-impl From<ServiceArg> for platform::services::Service {
-    fn from(s: ServiceArg) -> Self {
-        use platform::services::Service;
-        match s {
-            ServiceArg::Postgres => Service::Postgres,
-            ServiceArg::Redis => Service::Redis,
-            ServiceArg::Clickhouse => Service::ClickHouse,
-            ServiceArg::S3 => Service::S3,
-        }
-    }
-}
-
 #[derive(Debug, Subcommand)]
 pub enum SchemaCommand {
     /// Apply pending migrations (PostgreSQL) and the analytics tables (ClickHouse); a second apply does nothing
@@ -117,17 +100,6 @@ pub enum SchemaCommand {
         #[arg(long)]
         yes: bool,
     },
-}
-
-/// Data volume: `full` is the specification's (1M users, 10M products, 100M orders, 500M payment
-/// transactions, 1B events a month); each step down is about ten times smaller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Scale {
-    Tiny,
-    Small,
-    Medium,
-    Large,
-    Full,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -186,8 +158,8 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub warmup: Duration,
     /// Load profile over the measured window
-    #[arg(long, value_enum, default_value_t = ProfileArg::Constant)]
-    pub profile: ProfileArg,
+    #[arg(long, value_enum, default_value_t = Shape::Constant)]
+    pub profile: Shape,
     /// Ramp profile: time to go from 10% to 100% of the load
     #[arg(long, value_parser = parse_duration, default_value = "30s")]
     pub ramp_up: Duration,
@@ -208,8 +180,8 @@ pub struct EngineArgs {
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub concurrency: u32,
     /// Open model: arrival process
-    #[arg(long, value_enum, default_value_t = ArrivalsArg::Poisson)]
-    pub arrivals: ArrivalsArg,
+    #[arg(long, value_enum, default_value_t = Arrivals::Poisson)]
+    pub arrivals: Arrivals,
     /// Seed of the operation sequence (same seed, same operations and entities)
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -229,19 +201,6 @@ pub struct EngineArgs {
     /// machine's cores, at least one)
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub client_threads: Option<u32>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProfileArg {
-    Constant,
-    Ramp,
-    Step,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ArrivalsArg {
-    Constant,
-    Poisson,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -54,6 +54,12 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
                 _ => ENVIRONMENT,
             };
         }
+        if let Some(e) = cause.downcast_ref::<scenarios::session::Error>() {
+            return match e.kind() {
+                ErrorKind::BadInput => BAD_INPUT,
+                ErrorKind::Environment => ENVIRONMENT,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<platform::Error>() {
             return match e.kind() {
                 ErrorKind::BadInput => BAD_INPUT,

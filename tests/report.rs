@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use reports::histogram::{self, Encoded};
-use reports::results::RunResults;
+use results::histogram::{self, Encoded};
+use results::run::RunResults;
 
 use crate::common::results::checked;
 use crate::common::seeder::Seeder;

@@ -10,7 +10,7 @@ use sqlx::Connection;
 
 use crate::common::seeder::Seeder;
 use crate::common::text;
-use reports::results::RunResults;
+use results::run::RunResults;
 
 async fn seeded() -> Seeder {
     let s = Seeder::new().await;
@@ -93,7 +93,13 @@ async fn a_database_stall_shows_in_latency_not_in_service_time() {
         op.service.p99_us
     );
     assert!(op.late > 50, "{}", op.late);
-    assert!(!r.verdict.pass && r.verdict.failures.iter().any(|f| f.contains("p99")));
+    assert!(
+        !r.verdict.pass
+            && r.verdict
+                .failures
+                .iter()
+                .any(|f| f.check.figure == results::slo::Figure::P99)
+    );
     s.finish().await;
 }
 
@@ -158,7 +164,7 @@ async fn storefront_exercises_every_service_and_its_writes_land() {
     for op in &r.operations {
         for class in op.failed.keys() {
             assert!(
-                class.starts_with("business:"),
+                class.is_business(),
                 "{}: unexpected failure class {class}: {op:?}",
                 op.name
             );
@@ -265,7 +271,8 @@ async fn lost_connections_are_reestablished_and_ctrl_c_writes_partial_results() 
     assert!((6.0..9.0).contains(&r.measured_s), "{}", r.measured_s);
     for class in op.failed.keys() {
         assert!(
-            class == "connection" || class.starts_with("sqlstate:57P01"),
+            *class == results::FailureClass::Connection
+                || *class == results::FailureClass::SqlState("57P01".into()),
             "{class}"
         );
     }

@@ -18,6 +18,7 @@
 //! - `load/`: the loaders: PostgreSQL (parallel COPY, exactly-once chunks, deferred indexes),
 //!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress and
 //!   the seed summary.
+//! - `fingerprint.rs`: the data fingerprint (configuration, plan and a digest of the data).
 //! - `verify.rs`: `shopbench verify`: counts, orphans, invariants, distributions.
 //! - `error.rs`: the crate's errors (thiserror), each with what was being done.
 
@@ -27,6 +28,7 @@
 pub mod copy;
 pub mod distribution;
 pub mod error;
+pub mod fingerprint;
 pub mod lifecycle;
 pub mod load;
 pub mod model;

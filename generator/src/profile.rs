@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Data volume: `full` is the specification's (1M users, 10M products, 100M orders, 500M payment
+/// transactions, 1B events a month); each step down is about ten times smaller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Scale {
     Tiny,

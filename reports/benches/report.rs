@@ -8,9 +8,9 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use reports::compare::{self, Thresholds};
-use reports::histogram::{self, Encoded};
-use reports::results::Interval;
 use reports::{html, junit, markdown, RunResults};
+use results::histogram::{self, Encoded};
+use results::run::Interval;
 
 fn fixture() -> RunResults {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/storefront.json");

@@ -2,9 +2,9 @@
 //! pull-request comment.
 
 use crate::format::{ms, ms_f, pct, rate};
-use crate::results::RunResults;
-use crate::slo::{self, Status};
 use crate::summary;
+use results::run::RunResults;
+use results::slo::{self, Status};
 
 pub fn render(r: &RunResults) -> String {
     let mut out = String::new();
@@ -49,7 +49,7 @@ pub fn render(r: &RunResults) -> String {
     if !r.verdict.failures.is_empty() {
         out.push_str("\n**Targets missed**\n\n");
         for f in &r.verdict.failures {
-            out.push_str(&format!("- {}\n", cell(f)));
+            out.push_str(&format!("- {}\n", cell(&f.to_string())));
         }
     }
     if let Some(c) = &r.capacity {

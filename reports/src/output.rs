@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::compare::{self, Comparison};
-use crate::results::RunResults;
 use crate::{html, junit, markdown, plot};
+use results::run::RunResults;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -48,22 +48,11 @@ fn write_all(dir: &Path, files: &[(&str, String)]) -> Result<Vec<PathBuf>, Error
         .iter()
         .map(|(name, text)| {
             let path = dir.join(name);
-            atomic_write(&path, text.as_bytes())?;
+            results::file::write_atomic(&path, text.as_bytes()).map_err(|e| Error::Write {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
             Ok(path)
         })
         .collect()
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let err = |e: std::io::Error| Error::Write {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
 }

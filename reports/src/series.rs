@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::histogram;
+use results::histogram;
 #[cfg(test)]
-use crate::histogram::Encoded;
-use crate::results::{Interval, IntervalOperation};
+use results::histogram::Encoded;
+use results::run::{Interval, IntervalOperation};
 
 /// Points per line before adjacent intervals are merged: enough to show every second of a
 /// 20-minute run, small enough to keep the HTML light.

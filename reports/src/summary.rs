@@ -3,8 +3,8 @@
 //! the load generator kept up. Plain text; each renderer escapes it.
 
 use crate::format::{count, ms, ms_f, pct, rate, seconds};
-use crate::results::RunResults;
-use crate::slo::{self, Status, BUSINESS};
+use results::run::RunResults;
+use results::slo::{self, Status};
 
 pub fn paragraph(r: &RunResults) -> String {
     let mut s = Vec::new();
@@ -39,7 +39,7 @@ fn offered(r: &RunResults) -> String {
         (Some(rate_), _) => format!(
             "{} operations/s offered ({} arrivals, {} profile)",
             rate(rate_),
-            c.arrivals.as_deref().unwrap_or("scheduled"),
+            c.arrivals.map_or("scheduled", |a| a.name()),
             c.profile
         ),
         (None, Some(users)) => format!(
@@ -79,7 +79,10 @@ fn verdict(r: &RunResults) -> String {
     } else {
         let list: Vec<String> = failed
             .iter()
-            .map(|o| format!("{} ({})", o.name, o.verdict.reasons.join("; ")))
+            .map(|o| {
+                let broken: Vec<String> = o.verdict.broken().map(|c| c.to_string()).collect();
+                format!("{} ({})", o.name, broken.join("; "))
+            })
             .collect();
         format!(
             "{} of {judged} operations missed their targets: {}.",
@@ -122,8 +125,12 @@ fn failures(r: &RunResults) -> String {
     let scheduled: u64 = r.operations.iter().map(|o| o.scheduled).sum();
     let mut business: Vec<(String, u64)> = Vec::new();
     for op in &r.operations {
-        for (class, n) in op.failed.iter().filter(|(c, _)| c.starts_with(BUSINESS)) {
-            let class = class.trim_start_matches(BUSINESS).replace('_', " ");
+        for (what, n) in op
+            .failed
+            .iter()
+            .filter_map(|(c, n)| Some((c.business()?, n)))
+        {
+            let class = what.replace('_', " ");
             match business.iter_mut().find(|(c, _)| *c == class) {
                 Some(entry) => entry.1 += n,
                 None => business.push((class, *n)),

@@ -5,20 +5,22 @@ mod common;
 
 use common::{fixture, golden, synthetic, Shape, BASELINE};
 use reports::compare::{self, Change, Thresholds};
-use reports::histogram;
-use reports::{html, junit, markdown, merge, schema};
+use reports::{html, junit, markdown};
+use results::slo::Figure;
+use results::{histogram, merge, schema};
 
 #[test]
 fn the_checked_in_schema_is_the_models() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results.schema.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../results/results.schema.json");
     let generated = schema::results_schema();
     if std::env::var_os("SHOPBENCH_UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }
-    let checked_in = std::fs::read_to_string(&path).expect("reports/results.schema.json");
+    let checked_in = std::fs::read_to_string(&path).expect("results/results.schema.json");
     assert!(
         checked_in == generated,
-        "reports/results.schema.json is stale: the results model changed (SHOPBENCH_UPDATE_GOLDEN=1 rewrites it; bump SCHEMA_VERSION if old files would be misread)"
+        "results/results.schema.json is stale: the results model changed (SHOPBENCH_UPDATE_GOLDEN=1 rewrites it; bump SCHEMA_VERSION if old files would be misread)"
     );
 }
 
@@ -26,9 +28,9 @@ fn the_checked_in_schema_is_the_models() {
 fn the_fixtures_validate_against_the_schema() {
     let schema: serde_json::Value = serde_json::from_str(&schema::results_schema()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
+    // What shopbench writes: the fixtures as read (capacity.json is a version 1 file, upgraded).
     for name in ["storefront.json", "capacity.json"] {
-        let text = std::fs::read_to_string(common::data(name)).unwrap();
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let value = serde_json::to_value(fixture(name)).unwrap();
         let errors: Vec<String> = validator
             .iter_errors(&value)
             .map(|e| e.to_string())
@@ -70,7 +72,11 @@ fn junit_has_a_case_per_target_and_fails_the_broken_ones() {
     let r = fixture("capacity.json");
     let xml = junit::render(&r);
     assert_eq!(xml.matches("<testcase ").count(), 3 * r.operations.len());
-    let broken: usize = r.operations.iter().map(|o| o.verdict.reasons.len()).sum();
+    let broken: usize = r
+        .operations
+        .iter()
+        .map(|o| o.verdict.broken().count())
+        .sum();
     assert_eq!(xml.matches("<failure ").count(), broken);
 }
 
@@ -123,15 +129,15 @@ fn a_doubled_p99_is_flagged_and_the_median_is_not() {
     .unwrap();
     assert!(c.regressed());
     for op in &base.operations {
-        let row = |figure: &str| {
+        let row = |figure: Figure| {
             c.rows
                 .iter()
                 .find(|r| r.operation == op.name && r.figure == figure)
                 .unwrap()
                 .change
         };
-        assert_eq!(row("p99"), Change::Regressed, "{} p99", op.name);
-        assert_eq!(row("p50"), Change::Unchanged, "{} p50", op.name);
+        assert_eq!(row(Figure::P99), Change::Regressed, "{} p99", op.name);
+        assert_eq!(row(Figure::P50), Change::Unchanged, "{} p50", op.name);
     }
     golden("compare/compare.md", &compare::markdown(&c));
     // The other way round it is an improvement, and a generous threshold forgives it.
@@ -157,13 +163,13 @@ fn a_rise_in_errors_is_a_regression() {
     let op = &mut worse.operations[0];
     let failures = op.scheduled / 20;
     op.succeeded -= failures;
-    op.failed.insert("timeout".into(), failures);
+    op.failed.insert(results::FailureClass::Timeout, failures);
     let name = op.name.clone();
     let c = compare::compare(&base, &worse, ("a", "b"), Thresholds::default()).unwrap();
     let row = c
         .rows
         .iter()
-        .find(|r| r.operation == name && r.figure == "error rate")
+        .find(|r| r.operation == name && r.figure == Figure::ErrorRate)
         .unwrap();
     assert_eq!(row.change, Change::Regressed);
 }
@@ -219,4 +225,30 @@ fn merge_refuses_runs_that_are_not_one_load() {
     assert!(err.to_string().contains("mix"), "{err}");
     let capacity = fixture("capacity.json");
     assert!(merge::merge(&[("a".into(), a), ("c".into(), capacity)]).is_err());
+}
+
+#[test]
+fn results_files_read_back_as_written() {
+    // capacity.json is a version 1 file: read (upgraded), written as the current version, and
+    // read again, it is the same results.
+    let dir = std::env::temp_dir().join(format!("shopbench-roundtrip-{}", std::process::id()));
+    for name in ["storefront.json", "capacity.json"] {
+        let r = fixture(name);
+        assert_eq!(r.schema_version, results::run::SCHEMA_VERSION);
+        let path = r.write(&dir).unwrap();
+        let again = results::RunResults::read(&path).unwrap();
+        assert_eq!(
+            serde_json::to_value(&again).unwrap(),
+            serde_json::to_value(&r).unwrap(),
+            "{name}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    // The capacity search's verdicts were judged again from its figures.
+    let c = fixture("capacity.json");
+    let limit = c.capacity.and_then(|c| c.limit).expect("a limit");
+    assert!(
+        matches!(limit, results::run::Limit::Broke { .. }),
+        "{limit}"
+    );
 }

@@ -30,8 +30,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use generator::rng::{mix, unit};
-use reports::histogram::Encoded;
-use reports::results::{Interval, IntervalOperation};
+use results::histogram::Encoded;
+use results::run::{Interval, IntervalOperation};
+use results::FailureClass;
 
 use crate::alarm::{Alarm, Timer};
 use crate::operation::{Call, Operation, TierTag};
@@ -120,7 +121,7 @@ impl Slot {
     fn new(ops: usize) -> Slot {
         Slot {
             recs: (0..ops * TIER_SLOTS).map(|_| None).collect(),
-            lag: reports::histogram::empty(),
+            lag: results::histogram::empty(),
         }
     }
 
@@ -260,9 +261,9 @@ async fn worker(
             let (i, st, f) = (intended.into_std(), started.into_std(), finished.into_std());
             match result {
                 Ok(Ok(Ok(()))) => r.success(i, st, f),
-                Ok(Ok(Err(failure))) => r.failure(&failure.class(), i, st, f),
-                Ok(Err(_panic)) => r.failure("panic", i, st, f),
-                Err(_) => r.failure("timeout", i, st, f),
+                Ok(Ok(Err(failure))) => r.failure(failure.class(), i, st, f),
+                Ok(Err(_panic)) => r.failure(FailureClass::Panic, i, st, f),
+                Err(_) => r.failure(FailureClass::Timeout, i, st, f),
             }
             r.retries += call.retries as u64;
             for note in &call.notes {
@@ -461,7 +462,7 @@ pub async fn run_on(
     let mut totals: Vec<Vec<Recorder>> = (0..ops)
         .map(|_| (0..TIER_SLOTS).map(|_| Recorder::default()).collect())
         .collect();
-    let mut lag = reports::histogram::empty();
+    let mut lag = results::histogram::empty();
     let mut series = Series {
         done: Vec::new(),
         open: None,
@@ -663,8 +664,12 @@ mod tests {
         // Two workers, every operation of the window ran although a fifth of them panicked.
         assert_eq!(r.scheduled, 2_000);
         assert_eq!(r.dropped, 0);
-        assert!(r.failed["panic"].abs_diff(400) <= 1, "{:?}", r.failed);
-        assert_eq!(r.succeeded + r.failed["panic"], 2_000);
+        assert!(
+            r.failed[&FailureClass::Panic].abs_diff(400) <= 1,
+            "{:?}",
+            r.failed
+        );
+        assert_eq!(r.succeeded + r.failed[&FailureClass::Panic], 2_000);
     }
 
     #[test]
@@ -767,7 +772,10 @@ mod tests {
             // Every 10th call of an operation is a business outcome, counted as such.
             for r in [&a, &b] {
                 let calls = r.succeeded + r.failures();
-                assert!(r.failed["business:out_of_stock"].abs_diff(calls / 10) <= 1);
+                assert!(
+                    r.failed[&FailureClass::Business("out_of_stock".into())].abs_diff(calls / 10)
+                        <= 1
+                );
             }
             assert!(
                 out.intervals.len() >= 20 && out.intervals.len() <= 22,

@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use results::FailureClass;
+
 #[derive(Debug)]
 pub enum Failure {
     /// An expected business outcome: out of stock, payment declined, nothing to refund.
@@ -26,14 +28,17 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn class(&self) -> String {
+    pub fn class(&self) -> FailureClass {
         match self {
-            Failure::Business(what) => format!("{}{what}", reports::slo::BUSINESS),
-            Failure::Sql { state, .. } => format!("sqlstate:{state}"),
-            Failure::Timeout => "timeout".into(),
-            Failure::Connection(_) => "connection".into(),
-            Failure::Service { service, kind, .. } => format!("{service}:{kind}"),
-            Failure::Unavailable(service) => format!("unavailable:{service}"),
+            Failure::Business(what) => FailureClass::Business((*what).into()),
+            Failure::Sql { state, .. } => FailureClass::SqlState(state.clone()),
+            Failure::Timeout => FailureClass::Timeout,
+            Failure::Connection(_) => FailureClass::Connection,
+            Failure::Service { service, kind, .. } => FailureClass::Service {
+                service: (*service).into(),
+                kind: kind.clone(),
+            },
+            Failure::Unavailable(service) => FailureClass::Unavailable((*service).into()),
         }
     }
 
@@ -63,7 +68,7 @@ impl fmt::Display for Failure {
             Failure::Service {
                 service, detail, ..
             } => write!(f, "{service}: {detail}"),
-            other => f.write_str(&other.class()),
+            other => write!(f, "{}", other.class()),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use reports::slo::Slo;
+use results::slo::Slo;
 
 use crate::operation;
 
@@ -50,6 +50,8 @@ struct Spec {
 #[derive(Debug, Clone)]
 pub struct MixOperation {
     pub name: String,
+    /// The registry's entry (the name is known: mixes are checked when read).
+    pub spec: &'static operation::Spec,
     pub weight: f64,
     pub slo: Slo,
 }
@@ -86,14 +88,10 @@ pub fn parse(name: &str, text: &str) -> Result<Mix, Error> {
     }
     let mut operations = Vec::new();
     for (op, spec) in file.operations {
-        let d = operation::defaults(&op).ok_or_else(|| {
+        let d = operation::spec(&op).ok_or_else(|| {
             invalid(format!(
                 "unknown operation '{op}' (known: {})",
-                operation::ALL
-                    .iter()
-                    .map(|d| d.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                operation::names()
             ))
         })?;
         if !(spec.weight > 0.0 && spec.weight.is_finite()) {
@@ -107,6 +105,7 @@ pub fn parse(name: &str, text: &str) -> Result<Mix, Error> {
         check(&slo).map_err(|e| invalid(format!("{op}: {e}")))?;
         operations.push(MixOperation {
             name: op,
+            spec: d,
             weight: spec.weight,
             slo,
         });

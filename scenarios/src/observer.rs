@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::PgPool;
 
-use reports::results::{Database, Statement};
+use results::run::{Database, Statement};
 
 #[derive(Debug, Clone)]
 pub struct Snapshot {

@@ -10,13 +10,9 @@ use std::time::Duration;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Arrivals {
-    /// Exactly 1/rate apart.
-    Constant,
-    /// Exponential gaps of mean 1/rate.
-    Poisson,
-}
+/// Constant: exactly 1/rate apart; Poisson: exponential gaps of mean 1/rate.
+pub use results::load::Arrivals;
+use results::load::Shape;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Pacing {
@@ -40,6 +36,23 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// The profile of `shape`: a ramp over `over`, or `steps` steps.
+    pub fn of(shape: Shape, over: Duration, steps: u32) -> Self {
+        match shape {
+            Shape::Constant => Profile::Constant,
+            Shape::Ramp => Profile::Ramp { over },
+            Shape::Step => Profile::Step { steps },
+        }
+    }
+
+    pub fn shape(&self) -> Shape {
+        match self {
+            Profile::Constant => Shape::Constant,
+            Profile::Ramp { .. } => Shape::Ramp,
+            Profile::Step { .. } => Shape::Step,
+        }
+    }
+
     /// Share of the full load (0.1–1) at `t` since the start of the measured window `window`.
     pub fn level(&self, t: Duration, window: Duration) -> f64 {
         match *self {

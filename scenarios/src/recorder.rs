@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
+use results::FailureClass;
 
 /// Histograms start small and resize to the values they get (1 µs to whatever was recorded, 3
 /// significant digits), so an idle operation costs little memory and nothing is clipped.
 fn histogram() -> Histogram<u64> {
-    reports::histogram::empty()
+    results::histogram::empty()
 }
 
 #[derive(Debug, Clone)]
@@ -23,10 +24,10 @@ pub struct Recorder {
     pub scheduled: u64,
     pub succeeded: u64,
     /// Failures by class (SQLSTATE, timeout, connection, business outcome).
-    pub failed: BTreeMap<String, u64>,
+    pub failed: BTreeMap<FailureClass, u64>,
     /// Never started: the schedule ran too far ahead of what the system could take.
     pub dropped: u64,
-    /// Started more than `reports::results::LATE_US` after the intended start (the difference
+    /// Started more than `results::run::LATE_US` after the intended start (the difference
     /// is in `latency`, not in `service`).
     pub late: u64,
     /// Serialization failures and deadlocks retried inside operations.
@@ -58,7 +59,7 @@ fn micros(from: Instant, to: Instant) -> u64 {
 impl Recorder {
     fn timed(&mut self, intended: Instant, started: Instant, finished: Instant) {
         self.scheduled += 1;
-        if micros(intended, started) > reports::results::LATE_US {
+        if micros(intended, started) > results::run::LATE_US {
             self.late += 1;
         }
         self.latency
@@ -75,14 +76,15 @@ impl Recorder {
     }
 
     /// A failure is data: timed like a success and counted by `class`.
-    pub fn failure(&mut self, class: &str, intended: Instant, started: Instant, finished: Instant) {
+    pub fn failure(
+        &mut self,
+        class: FailureClass,
+        intended: Instant,
+        started: Instant,
+        finished: Instant,
+    ) {
         self.timed(intended, started, finished);
-        match self.failed.get_mut(class) {
-            Some(n) => *n += 1,
-            None => {
-                self.failed.insert(class.to_string(), 1);
-            }
-        }
+        *self.failed.entry(class).or_default() += 1;
     }
 
     /// A counted outcome (`cache_hit`, …).
@@ -103,7 +105,7 @@ impl Recorder {
     pub fn errors(&self) -> u64 {
         self.failed
             .iter()
-            .filter(|(class, _)| !class.starts_with(reports::slo::BUSINESS))
+            .filter(|(class, _)| !class.is_business())
             .map(|(_, n)| n)
             .sum()
     }
@@ -186,8 +188,8 @@ mod tests {
             let w = &mut workers[(i % 4) as usize];
             match i % 10 {
                 0 => {
-                    w.failure("40001", t0, t0, end);
-                    single.failure("40001", t0, t0, end);
+                    w.failure(FailureClass::SqlState("40001".into()), t0, t0, end);
+                    single.failure(FailureClass::SqlState("40001".into()), t0, t0, end);
                 }
                 1 => {
                     w.dropped();
@@ -206,7 +208,10 @@ mod tests {
         assert!(merged.is_consistent());
         assert_eq!(merged.scheduled, 10_000);
         assert_eq!(merged.dropped, 1_000);
-        assert_eq!(merged.failed["40001"], 1_000);
+        assert_eq!(
+            merged.failed[&FailureClass::SqlState("40001".into())],
+            1_000
+        );
         for q in [0.5, 0.95, 0.99, 0.999, 1.0] {
             assert_eq!(
                 merged.latency.value_at_quantile(q),

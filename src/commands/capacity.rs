@@ -5,10 +5,12 @@
 use anyhow::Result;
 
 use platform::Settings;
-use reports::results::{Capacity, CapacityStep, RunResults};
+use results::load::Kind;
+use results::run::{Capacity, CapacityStep, Limit, RunResults};
 use scenarios::alarm::Timer;
 use scenarios::engine::Plan;
 use scenarios::pacing::{Pacing, Profile};
+use scenarios::session::Session;
 
 use super::workload;
 use crate::cli::CapacityArgs;
@@ -24,8 +26,8 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
         .into());
     }
     let mix = workload::mix(&args.mix, &args.engine.slo)?;
-    workload::check_out(&args.out)?;
-    let session = workload::prepare(settings, mix, &args.engine, args.engine.concurrency).await?;
+    workload::out_dir(&args.out)?;
+    let session = workload::open(mix, &args.engine, args.engine.concurrency, settings).await?;
     let shutdown = workload::ctrl_c();
     let mut steps: Vec<CapacityStep> = Vec::new();
     let mut best: Option<RunResults> = None;
@@ -40,9 +42,16 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
             break;
         }
         let results = step(&session, &args, rate, n, shutdown.clone()).await;
-        let pass = results.verdict.pass && !results.interrupted;
-        steps.push(curve_point(&results, rate, pass));
-        let shown: Vec<&String> = results.verdict.failures.iter().take(3).collect();
+        let point = CapacityStep::of(&results, rate);
+        let pass = point.pass;
+        steps.push(point);
+        let shown: Vec<String> = results
+            .verdict
+            .failures
+            .iter()
+            .take(3)
+            .map(|b| b.to_string())
+            .collect();
         let more = results.verdict.failures.len().saturating_sub(3);
         println!(
             "step {}: {rate:.1}/s → {:.1}/s achieved, worst p99 {:.1} ms: {}",
@@ -54,11 +63,7 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
             } else {
                 format!(
                     "FAIL ({}{})",
-                    shown
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    shown.join("; "),
                     if more > 0 {
                         format!("; {more} more")
                     } else {
@@ -71,7 +76,7 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
             first = Some(results.clone());
         }
         if results.interrupted {
-            limit = Some("interrupted".to_string());
+            limit = Some(Limit::Interrupted { rate });
             break;
         }
         if pass {
@@ -79,15 +84,10 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
             best = Some(results);
         } else {
             failed = Some(rate);
-            limit = Some(format!(
-                "{rate:.1} operations/s: {}",
-                results
-                    .verdict
-                    .failures
-                    .first()
-                    .cloned()
-                    .unwrap_or_default()
-            ));
+            limit = results.verdict.failures.first().map(|broken| Limit::Broke {
+                rate,
+                broken: broken.clone(),
+            });
         }
         rate = match (passed, failed) {
             (_, None) => rate * args.factor,
@@ -128,7 +128,7 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
 }
 
 async fn step(
-    session: &workload::Session,
+    session: &Session,
     args: &CapacityArgs,
     rate: f64,
     n: u32,
@@ -137,7 +137,7 @@ async fn step(
     let plan = Plan {
         pacing: Pacing::Open {
             rate,
-            arrivals: workload::arrivals(args.engine.arrivals),
+            arrivals: args.engine.arrivals,
         },
         profile: Profile::Constant,
         warmup: args.warmup,
@@ -153,42 +153,15 @@ async fn step(
         n + 1,
         plan.duration
     );
-    let config = workload::config(&session.mix, &plan, "capacity step", &session.ctx.search);
     let started = chrono::Utc::now();
-    let (outcome, database) = session.measure(&plan, shutdown, args.engine.quiet).await;
-    session.results("capacity", &plan, config, started, &outcome, database)
-}
-
-/// One point of the latency-vs-throughput curve.
-fn curve_point(results: &RunResults, rate: f64, pass: bool) -> CapacityStep {
-    let (worst, worst_p99) = results
-        .operations
-        .iter()
-        .map(|o| (o.name.clone(), o.latency.p99_us as f64 / 1e3))
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .unwrap_or_default();
-    let scheduled: u64 = results.operations.iter().map(|o| o.scheduled).sum();
-    let bad: u64 = results
-        .operations
-        .iter()
-        .map(|o| reports::slo::errors(o) + o.dropped)
-        .sum();
-    CapacityStep {
-        target_rate: rate,
-        achieved_rate: results.schedule.achieved_rate,
-        worst_p99_ms: worst_p99,
-        worst_operation: worst,
-        error_rate: if scheduled > 0 {
-            bad as f64 / scheduled as f64
-        } else {
-            0.0
-        },
-        pass,
-        reasons: results.verdict.failures.clone(),
-        p99_ms: results
-            .operations
-            .iter()
-            .map(|o| (o.name.clone(), o.latency.p99_us as f64 / 1e3))
-            .collect(),
-    }
+    let (outcome, database) = session
+        .measure(&plan, shutdown, workload::ticker(args.engine.quiet))
+        .await;
+    session.results(
+        Kind::Capacity,
+        &plan,
+        started,
+        (&outcome, database),
+        &workload::command_line(),
+    )
 }

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use crate::cli::{ArrivalsArg, EngineArgs, ProfileArg, RunArgs, Scale, SeedArgs};
+use crate::cli::{Cli, Command};
 use crate::Outcome;
 use platform::services::{self, Service};
 use platform::Settings;
@@ -52,17 +52,12 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
             run.config.profile.name, run.config.seed
         ),
         existing => {
-            let args = SeedArgs {
-                scale: Scale::Tiny,
-                scale_factor: None,
-                seed: 42,
-                jobs: None,
-                resume: existing.is_some(),
-                dry_run: false,
-                as_of: None,
-                images: 16,
-                quiet: true,
-                json: false,
+            let mut line = vec!["seed", "--scale", "tiny", "--seed", "42", "--quiet"];
+            if existing.is_some() {
+                line.push("--resume");
+            }
+            let Command::Seed(args) = parsed(&line) else {
+                unreachable!("a seed command line")
             };
             super::seed::seed(settings, args).await?;
         }
@@ -71,31 +66,25 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
     let verified = super::verify::verify(settings).await?;
     println!("== 6/7 run: storefront mix, 50 operations/s for 20 s");
     let out = settings.workdir.join("runs").join("demo-storefront");
-    let run = RunArgs {
-        mix: "storefront".into(),
-        rate: Some(50.0),
-        users: None,
-        think: std::time::Duration::ZERO,
-        duration: std::time::Duration::from_secs(20),
-        warmup: std::time::Duration::from_secs(3),
-        profile: ProfileArg::Constant,
-        ramp_up: std::time::Duration::from_secs(30),
-        steps: 4,
-        engine: EngineArgs {
-            concurrency: 16,
-            arrivals: ArrivalsArg::Poisson,
-            seed: 1,
-            timeout: std::time::Duration::from_secs(10),
-            max_lag: std::time::Duration::from_secs(5),
-            slo: Vec::new(),
-            quiet: false,
-            client_threads: None,
-        },
-        out: out.clone(),
+    let out_arg = out.display().to_string();
+    let Command::Run(run) = parsed(&[
+        "run",
+        "--mix",
+        "storefront",
+        "--rate",
+        "50",
+        "--duration",
+        "20s",
+        "--warmup",
+        "3s",
+        "--out",
+        &out_arg,
+    ]) else {
+        unreachable!("a run command line")
     };
     let ran = super::run::run(settings, run).await?;
     println!("== 7/7 report");
-    let results = reports::RunResults::read(&out)?;
+    let results = results::RunResults::read(&out)?;
     let written = reports::output::report(&out, &results)?;
     for path in &written {
         println!("{}", path.display());
@@ -104,9 +93,17 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
         "\nThe data tier runs on {} with a verified seed; the storefront run's results are in {}{}. \
          Stop the services with `shopbench down`.\n\nOpen the report: {}",
         target.admin,
-        out.join(reports::results::FILE_NAME).display(),
+        out.join(results::run::FILE_NAME).display(),
         if ran == Outcome::Ok { "" } else { " (an SLO failed on this machine: see the table above)" },
         out.join(reports::output::REPORT).display()
     );
     Ok(verified)
+}
+
+/// The demo's steps are the commands a user would type: parsed by the same command line, so
+/// every option the demo does not name has its real default.
+fn parsed(args: &[&str]) -> Command {
+    <Cli as clap::Parser>::try_parse_from(std::iter::once("shopbench").chain(args.iter().copied()))
+        .expect("the demo's command lines are valid")
+        .command
 }

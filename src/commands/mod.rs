@@ -2,7 +2,6 @@
 
 mod capacity;
 mod demo;
-mod environment;
 mod report;
 mod run;
 mod schema;

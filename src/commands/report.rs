@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use reports::compare::{self, Thresholds};
-use reports::{output, RunResults};
+use reports::output;
+use results::RunResults;
 
 use crate::cli::{CompareArgs, ReportArgs, ReportCommand};
 use crate::exit::UsageError;
@@ -52,8 +53,8 @@ fn merge(dirs: &[PathBuf], out: &Path) -> Result<Outcome> {
         .iter()
         .map(|d| Ok((d.display().to_string(), read(d)?)))
         .collect::<Result<Vec<_>>>()?;
-    let merged = reports::merge::merge(&parts).map_err(|e| match e {
-        reports::merge::Error::Incompatible(why) => anyhow::Error::new(UsageError(why)),
+    let merged = results::merge::merge(&parts).map_err(|e| match e {
+        results::merge::Error::Incompatible(why) => anyhow::Error::new(UsageError(why)),
         other => anyhow::Error::new(other).context("merging"),
     })?;
     let mut written = vec![merged.write(out)?];
@@ -93,13 +94,7 @@ pub fn compare(args: CompareArgs) -> Result<Outcome> {
         println!("warning: {w}");
     }
     for r in comparison.regressions() {
-        let show = |v: f64| {
-            if r.figure == "error rate" {
-                reports::format::pct(v)
-            } else {
-                format!("{} ms", reports::format::ms_f(v))
-            }
-        };
+        let show = |v: f64| r.figure.show(v);
         println!(
             "REGRESSED {} {}: {} → {}",
             r.operation,

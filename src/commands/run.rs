@@ -4,21 +4,22 @@
 use anyhow::Result;
 
 use platform::Settings;
+use results::load::Kind;
 use scenarios::alarm::Timer;
 use scenarios::engine::Plan;
 use scenarios::pacing::{Pacing, Profile};
 
 use super::workload;
-use crate::cli::{ProfileArg, RunArgs};
+use crate::cli::RunArgs;
 use crate::Outcome;
 
 pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
     let mix = workload::mix(&args.mix, &args.engine.slo)?;
-    workload::check_out(&args.out)?;
+    workload::out_dir(&args.out)?;
     let pacing = match (args.rate, args.users) {
         (Some(rate), _) => Pacing::Open {
             rate,
-            arrivals: workload::arrivals(args.engine.arrivals),
+            arrivals: args.engine.arrivals,
         },
         (None, Some(users)) => Pacing::Closed {
             users,
@@ -26,14 +27,9 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
         },
         (None, None) => unreachable!("clap requires --rate or --users"),
     };
-    let profile = match args.profile {
-        ProfileArg::Constant => Profile::Constant,
-        ProfileArg::Ramp => Profile::Ramp { over: args.ramp_up },
-        ProfileArg::Step => Profile::Step { steps: args.steps },
-    };
     let plan = Plan {
         pacing,
-        profile,
+        profile: Profile::of(args.profile, args.ramp_up, args.steps),
         warmup: args.warmup,
         duration: args.duration,
         concurrency: args.engine.concurrency as usize,
@@ -46,13 +42,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
         Pacing::Open { .. } => args.engine.concurrency,
         Pacing::Closed { users, .. } => users,
     };
-    let session = workload::prepare(settings, mix, &args.engine, connections).await?;
-    let config = workload::config(
-        &session.mix,
-        &plan,
-        &format!("{:?}", args.profile).to_lowercase(),
-        &session.ctx.search,
-    );
+    let session = workload::open(mix, &args.engine, connections, settings).await?;
     println!(
         "running {} ({}) for {:?} after {:?} of warmup against the {} seed",
         session.mix.name,
@@ -63,9 +53,19 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
     );
     let started = chrono::Utc::now();
     let (outcome, database) = session
-        .measure(&plan, workload::ctrl_c(), args.engine.quiet)
+        .measure(
+            &plan,
+            workload::ctrl_c(),
+            workload::ticker(args.engine.quiet),
+        )
         .await;
-    let results = session.results("run", &plan, config, started, &outcome, database);
+    let results = session.results(
+        Kind::Run,
+        &plan,
+        started,
+        (&outcome, database),
+        &workload::command_line(),
+    );
     let path = results.write(&args.out)?;
     workload::print_summary(&results);
     if results.interrupted {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Scale, SeedArgs};
+use crate::cli::SeedArgs;
 use crate::Outcome;
 use generator::error::{human_bytes, Error as SeedError};
 use generator::load::{self, images, postgres as pgload, progress::Mode};
@@ -15,13 +15,7 @@ use platform::Settings;
 fn profile(args: &SeedArgs) -> Profile {
     match args.scale_factor {
         Some(f) => Profile::with_factor(f),
-        None => Profile::of(match args.scale {
-            Scale::Tiny => generator::Scale::Tiny,
-            Scale::Small => generator::Scale::Small,
-            Scale::Medium => generator::Scale::Medium,
-            Scale::Large => generator::Scale::Large,
-            Scale::Full => generator::Scale::Full,
-        }),
+        None => Profile::of(args.scale),
     }
 }
 
@@ -172,8 +166,8 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
     )
     .await
     .context("seed (run `shopbench seed --resume` to finish it)")?;
+    pgload::finish_run(&pool, &summary).await?;
     let json = serde_json::to_value(&summary)?;
-    pgload::finish_run(&pool, &json).await?;
     std::fs::create_dir_all(&settings.workdir)
         .with_context(|| format!("creating {}", settings.workdir.display()))?;
     let path = settings.workdir.join("seed-summary.json");
@@ -219,7 +213,7 @@ fn print_plan(config: &SeedConfig, plan: &Plan) {
     );
 }
 
-fn print_summary(s: &load::summary::Summary) {
+fn print_summary(s: &results::seed::SeedSummary) {
     println!(
         "{:<34} {:>14} {:>12} {:>9} {:>12}",
         "table", "rows", "COPY bytes", "seconds", "rows/s"
@@ -253,7 +247,7 @@ async fn check_disk(
     let needed = plan.total_bytes();
     let dir = match target {
         Some(t) if t.managed => Some(settings.workdir.clone()),
-        Some(t) => data_directory(t).await,
+        Some(t) => pgload::local_data_directory(t).await,
         None => Some(settings.workdir.clone()),
     };
     let Some(dir) = dir
@@ -280,18 +274,4 @@ async fn check_disk(
         }
         None => Ok(()),
     }
-}
-
-/// The data directory of a PostgreSQL on this machine (None when remote or not readable).
-async fn data_directory(target: &services::PostgresTarget) -> Option<std::path::PathBuf> {
-    let host = target.admin.expose().host_str()?.to_string();
-    if !matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]") {
-        return None;
-    }
-    let pool = pgload::connect(&target.admin, 1).await.ok()?;
-    let dir: String = sqlx::query_scalar("SHOW data_directory")
-        .fetch_one(&pool)
-        .await
-        .ok()?;
-    Some(std::path::PathBuf::from(dir))
 }

@@ -2,13 +2,12 @@
 
 use anyhow::Result;
 
-use crate::cli::ServiceArg;
 use crate::Outcome;
 use platform::services::{self, Service};
 use platform::Settings;
 
-pub async fn up(settings: &Settings, which: &[ServiceArg]) -> Result<Outcome> {
-    let mut which: Vec<Service> = which.iter().map(|&s| s.into()).collect();
+pub async fn up(settings: &Settings, which: &[Service]) -> Result<Outcome> {
+    let mut which: Vec<Service> = which.to_vec();
     if which.is_empty() {
         which = Service::ALL.to_vec();
     }

@@ -1,9 +1,9 @@
 //! What every results file a test produces must satisfy: it validates against the checked-in
-//! JSON Schema (`reports/results.schema.json`), and its counts add up.
+//! JSON Schema (`results/results.schema.json`), and its counts add up.
 
 use std::path::Path;
 
-use reports::results::{RunResults, FILE_NAME};
+use results::run::{RunResults, FILE_NAME};
 
 /// Reads `dir/results.json`, validates it against the schema and checks its counts.
 pub fn checked(dir: &Path) -> RunResults {
@@ -46,7 +46,7 @@ pub fn checked(dir: &Path) -> RunResults {
 
 /// Validates one results file against the checked-in schema, listing every violation.
 pub fn validate(path: &Path) {
-    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/results.schema.json");
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/results.schema.json");
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&schema_path).expect("the checked-in schema"),
     )

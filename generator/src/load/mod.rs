@@ -22,7 +22,7 @@ use crate::model::{Model, DAY_US};
 use crate::phase::Phase;
 use crate::plan::Plan;
 use progress::Progress;
-use summary::{Summary, TableFigures};
+use results::seed::{SeedSummary, TableFigures};
 
 pub struct Targets {
     pub clickhouse: Option<clickhouse::Target>,
@@ -173,7 +173,7 @@ pub async fn run(
     pool: &PgPool,
     targets: &Targets,
     options: &Options,
-) -> Result<Summary> {
+) -> Result<SeedSummary> {
     let progress = Arc::new(Progress::new(options.progress));
     let counters: Counters = Arc::new(Mutex::new(BTreeMap::new()));
     let started = Instant::now();
@@ -276,7 +276,7 @@ pub async fn run(
             TableFigures::new(name, rows, bytes, seconds)
         })
         .collect();
-    Ok(Summary::new(
+    Ok(summary::summary(
         &model.config,
         plan,
         table_figures,

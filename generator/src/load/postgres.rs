@@ -7,6 +7,8 @@ use std::collections::HashSet;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Row};
 
+use results::seed::SeedSummary;
+
 use crate::error::{db, Error, Result};
 use crate::model::SeedConfig;
 use crate::phase::Phase;
@@ -45,12 +47,14 @@ pub struct RunRecord {
     pub config: SeedConfig,
     pub plan: Plan,
     pub finished: bool,
+    /// What the seed measured, once it finished.
+    pub summary: Option<SeedSummary>,
 }
 
 /// The seed recorded in this database, if any.
 pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
     let row = sqlx::query(
-        "SELECT config, plan, finished_at IS NOT NULL AS finished FROM shopbench_meta.seed_runs",
+        "SELECT config, plan, summary, finished_at IS NOT NULL AS finished FROM shopbench_meta.seed_runs",
     )
     .fetch_optional(pool)
     .await
@@ -60,6 +64,7 @@ pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
     let Some(row) = row else { return Ok(None) };
     let config: serde_json::Value = row.get("config");
     let plan: serde_json::Value = row.get("plan");
+    let summary: Option<serde_json::Value> = row.get("summary");
     let parse = |what: &str, e: serde_json::Error| {
         Error::Io(format!("shopbench_meta.seed_runs.{what} was written by another version: {e}; run `shopbench schema reset`"))
     };
@@ -67,6 +72,10 @@ pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
         config: serde_json::from_value(config).map_err(|e| parse("config", e))?,
         plan: serde_json::from_value(plan).map_err(|e| parse("plan", e))?,
         finished: row.get("finished"),
+        summary: summary
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| parse("summary", e))?,
     }))
 }
 
@@ -80,9 +89,9 @@ pub async fn begin_run(pool: &PgPool, config: &SeedConfig, plan: &Plan) -> Resul
     Ok(())
 }
 
-pub async fn finish_run(pool: &PgPool, summary: &serde_json::Value) -> Result<()> {
+pub async fn finish_run(pool: &PgPool, summary: &SeedSummary) -> Result<()> {
     sqlx::query("UPDATE shopbench_meta.seed_runs SET finished_at = now(), summary = $1")
-        .bind(summary)
+        .bind(sqlx::types::Json(summary))
         .execute(pool)
         .await
         .map_err(db("recording the end of the seed"))?;
@@ -201,4 +210,21 @@ pub async fn count(pool: &PgPool, table: &str) -> Result<u64> {
         .await
         .map_err(db(format!("counting {table}")))?;
     Ok(n as u64)
+}
+
+/// The data directory of a PostgreSQL on this machine (None when remote or not readable), for
+/// the seed's free-space check.
+pub async fn local_data_directory(
+    target: &platform::services::PostgresTarget,
+) -> Option<std::path::PathBuf> {
+    let host = target.admin.expose().host_str()?.to_string();
+    if !matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]") {
+        return None;
+    }
+    let pool = connect(&target.admin, 1).await.ok()?;
+    let dir: String = sqlx::query_scalar("SHOW data_directory")
+        .fetch_one(&pool)
+        .await
+        .ok()?;
+    Some(std::path::PathBuf::from(dir))
 }

@@ -1,61 +1,12 @@
-//! The seed summary written for the reports: rows, bytes, seconds and rows/s per table.
+//! The seed summary (`results::seed::SeedSummary`) of one seed run: which phase timed which
+//! table, and the process's peak memory.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use results::seed::{per_second, SeedSummary, TableFigures};
 
 use crate::model::SeedConfig;
 use crate::plan::Plan;
-
-pub const SCHEMA_VERSION: u32 = 1;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TableFigures {
-    pub table: String,
-    /// Rows loaded by this invocation (a resumed seed counts only what it loaded).
-    pub rows: u64,
-    /// COPY BINARY bytes sent (0 for ClickHouse, whose RowBinary bytes the client does not report).
-    pub bytes: u64,
-    /// Wall time of the phase that loaded the table (tables of one phase load together).
-    pub seconds: f64,
-    pub rows_per_second: f64,
-}
-
-impl TableFigures {
-    pub fn new(table: String, rows: u64, bytes: u64, seconds: f64) -> Self {
-        TableFigures {
-            rows_per_second: if seconds > 0.0 {
-                rows as f64 / seconds
-            } else {
-                0.0
-            },
-            table,
-            rows,
-            bytes,
-            seconds,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Summary {
-    pub schema_version: u32,
-    pub shopbench_version: String,
-    pub scale: String,
-    pub factor: f64,
-    pub seed: u64,
-    pub as_of: String,
-    pub jobs: usize,
-    pub seconds: f64,
-    pub rows: u64,
-    pub bytes: u64,
-    pub rows_per_second: f64,
-    /// Peak resident memory of the seeding process (VmHWM).
-    pub peak_memory_bytes: u64,
-    pub planned_rows: u64,
-    pub phases: BTreeMap<String, f64>,
-    pub tables: Vec<TableFigures>,
-}
 
 /// The phase whose time a table's figures use.
 pub fn phase_of(table: &str) -> &'static str {
@@ -108,43 +59,37 @@ pub fn peak_memory() -> u64 {
         .unwrap_or(0)
 }
 
-impl Summary {
-    pub fn new(
-        config: &SeedConfig,
-        plan: &Plan,
-        tables: Vec<TableFigures>,
-        phases: BTreeMap<String, f64>,
-        seconds: f64,
-        jobs: usize,
-    ) -> Self {
-        let rows = tables
-            .iter()
-            .filter(|t| !t.table.starts_with("s3."))
-            .map(|t| t.rows)
-            .sum();
-        let bytes = tables.iter().map(|t| t.bytes).sum();
-        Summary {
-            schema_version: SCHEMA_VERSION,
-            shopbench_version: env!("CARGO_PKG_VERSION").to_string(),
-            scale: config.profile.name.clone(),
-            factor: config.profile.factor,
-            seed: config.seed,
-            as_of: chrono::DateTime::from_timestamp_micros(config.as_of_us)
-                .map(|d| d.to_rfc3339())
-                .unwrap_or_default(),
-            jobs,
-            seconds,
-            rows,
-            bytes,
-            rows_per_second: if seconds > 0.0 {
-                rows as f64 / seconds
-            } else {
-                0.0
-            },
-            peak_memory_bytes: peak_memory(),
-            planned_rows: plan.total_rows(),
-            phases,
-            tables,
-        }
+/// The summary of a seed that loaded `tables` in `seconds`.
+pub fn summary(
+    config: &SeedConfig,
+    plan: &Plan,
+    tables: Vec<TableFigures>,
+    phases: BTreeMap<String, f64>,
+    seconds: f64,
+    jobs: usize,
+) -> SeedSummary {
+    let rows = tables
+        .iter()
+        .filter(|t| !t.table.starts_with("s3."))
+        .map(|t| t.rows)
+        .sum();
+    let bytes = tables.iter().map(|t| t.bytes).sum();
+    SeedSummary {
+        shopbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        scale: config.profile.name.clone(),
+        factor: config.profile.factor,
+        seed: config.seed,
+        as_of: chrono::DateTime::from_timestamp_micros(config.as_of_us)
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default(),
+        jobs,
+        seconds,
+        rows,
+        bytes,
+        rows_per_second: per_second(rows, seconds),
+        peak_memory_bytes: peak_memory(),
+        planned_rows: plan.total_rows(),
+        phases,
+        tables,
     }
 }

@@ -23,9 +23,11 @@ use state::Workdir;
 
 /// A server shopbench can manage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Service {
     Postgres,
     Redis,
+    #[cfg_attr(feature = "clap", value(name = "clickhouse"))]
     ClickHouse,
     S3,
 }

@@ -17,9 +17,9 @@ mod render;
 
 pub use render::{html, markdown};
 
-use crate::histogram::{self, Encoded};
-use crate::results::{OperationResult, RunResults};
-use crate::slo;
+use results::histogram::{self, Quantile};
+use results::run::{OperationResult, RunResults};
+use results::slo::{self, Figure};
 
 /// What counts as a change. Defaults: 99% confidence, 10%, 0.2 ms, 0.5 percentage points.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -57,8 +57,8 @@ pub enum Change {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub operation: String,
-    /// `p50`, `p95`, `p99` or `error rate`.
-    pub figure: &'static str,
+    /// p50, p95, p99 or the error rate.
+    pub figure: Figure,
     /// ms for percentiles, a share (0–1) for the error rate.
     pub baseline: f64,
     pub current: f64,
@@ -94,12 +94,11 @@ impl Comparison {
     }
 }
 
-/// (figure, quantile, the summary's own reading of it).
-type Quantile = (&'static str, f64, fn(&Encoded) -> u64);
-const QUANTILES: [Quantile; 3] = [
-    ("p50", 0.5, |l| l.p50_us),
-    ("p95", 0.95, |l| l.p95_us),
-    ("p99", 0.99, |l| l.p99_us),
+/// The latency figures compared (with the error rate).
+const LATENCY: [(Figure, Quantile); 3] = [
+    (Figure::P50, Quantile::P50),
+    (Figure::P95, Quantile::P95),
+    (Figure::P99, Quantile::P99),
 ];
 
 /// `baseline` and `current` name the runs in the output (their folders, usually).
@@ -119,7 +118,7 @@ pub fn compare(
         .iter()
         .map(|(b, c)| {
             1 + if b.latency.count > 0 && c.latency.count > 0 {
-                QUANTILES.len()
+                LATENCY.len()
             } else {
                 0
             }
@@ -142,8 +141,12 @@ pub fn compare(
                 (Some(x), Some(y)) => Some((x.max(y), x > y)),
                 _ => None,
             };
-            for (figure, q, read) in QUANTILES {
-                let (vb, vc) = (read(&b.latency) as f64 / 1e3, read(&c.latency) as f64 / 1e3);
+            for (figure, quantile) in LATENCY {
+                let q = quantile.fraction();
+                let (vb, vc) = (
+                    b.latency.quantile_ms(quantile),
+                    c.latency.quantile_ms(quantile),
+                );
                 let (noise, dof) = match (error(&nb, &hb, q), error(&nc, &hc, q)) {
                     (Some((x, bx)), Some((y, by))) => {
                         // Batch estimates: Student's t on the smaller run's batches less one
@@ -225,7 +228,7 @@ fn error_rate(b: &OperationResult, c: &OperationResult, t: &Thresholds, critical
     let counts = delta.abs() > t.error_floor && noise.is_none_or(|n| delta.abs() > critical * n);
     Row {
         operation: b.name.clone(),
-        figure: "error rate",
+        figure: Figure::ErrorRate,
         baseline: rb,
         current: rc,
         noise,
@@ -248,8 +251,8 @@ fn warnings(base: &RunResults, cur: &RunResults) -> Vec<String> {
     );
     differs(
         "load model",
-        base.config.model.clone(),
-        cur.config.model.clone(),
+        base.config.model.to_string(),
+        cur.config.model.to_string(),
     );
     differs(
         "rate",

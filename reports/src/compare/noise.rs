@@ -12,8 +12,8 @@
 
 use hdrhistogram::Histogram;
 
-use crate::histogram::{self, Encoded};
-use crate::results::Interval;
+use results::histogram::{self, Encoded};
+use results::run::Interval;
 
 /// Batches per run: twenty readings give the spread 19 degrees of freedom (Student's t stays
 /// near the normal), and a 20-second CI run still has a whole second per batch.

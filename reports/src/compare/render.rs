@@ -4,6 +4,7 @@ use super::{Change, Comparison, Row};
 use crate::format::{ms_f, pct};
 use crate::html::page::{Cell, Kind, Page, Table};
 use crate::markdown::cell;
+use results::slo::Figure;
 
 fn headline(c: &Comparison) -> String {
     let n = c.regressions().count();
@@ -47,7 +48,7 @@ fn ordered(c: &Comparison) -> Vec<&Row> {
 }
 
 fn value(row: &Row, v: f64) -> String {
-    if row.figure == "error rate" {
+    if row.figure == Figure::ErrorRate {
         pct(v)
     } else {
         format!("{} ms", ms_f(v))
@@ -55,7 +56,7 @@ fn value(row: &Row, v: f64) -> String {
 }
 
 fn delta(row: &Row) -> String {
-    if row.figure == "error rate" {
+    if row.figure == Figure::ErrorRate {
         format!("{:+.2} pts", (row.current - row.baseline) * 100.0)
     } else {
         match row.relative() {
@@ -68,7 +69,7 @@ fn delta(row: &Row) -> String {
 fn noise(row: &Row) -> String {
     match row.noise {
         None => "unknown".into(),
-        Some(n) if row.figure == "error rate" => format!("±{:.2} pts", n * 100.0),
+        Some(n) if row.figure == Figure::ErrorRate => format!("±{:.2} pts", n * 100.0),
         Some(n) => format!("±{} ms", ms_f(n)),
     }
 }
@@ -106,7 +107,7 @@ pub fn markdown(c: &Comparison) -> String {
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {v} |\n",
             cell(&row.operation),
-            row.figure,
+            row.figure.name(),
             value(row, row.baseline),
             value(row, row.current),
             delta(row),
@@ -158,7 +159,7 @@ pub fn html(c: &Comparison) -> String {
         };
         t.row(vec![
             Cell::text(&row.operation),
-            Cell::text(row.figure),
+            Cell::text(row.figure.name()),
             Cell::num(value(row, row.baseline)),
             Cell::num(value(row, row.current)),
             Cell::num(delta(row)),

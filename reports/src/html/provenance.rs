@@ -3,7 +3,8 @@
 
 use super::page::{Cell, Kind, Page, Table};
 use crate::format::{bytes, count, ms_f, pct, rate};
-use crate::results::RunResults;
+use results::run::RunResults;
+use results::seed::SeedSummary;
 
 /// Statements and tables listed, largest first.
 const TOP: usize = 20;
@@ -93,7 +94,7 @@ pub fn provenance(page: &mut Page, r: &RunResults) {
             "shopbench".into(),
             format!("{} (git {})", e.shopbench_version, e.git_revision),
         ),
-        ("kind".into(), r.kind.clone()),
+        ("kind".into(), r.kind.to_string()),
         (
             "started / finished (UTC)".into(),
             format!("{} / {}", r.started_at, r.finished_at),
@@ -156,33 +157,23 @@ pub fn provenance(page: &mut Page, r: &RunResults) {
     }
 }
 
-/// The seed's summary as the generator wrote it (read field by field: it is the generator's
-/// format, carried through untouched).
-fn seed_summary(page: &mut Page, seed: &serde_json::Value) {
-    let num = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(0.0);
+/// How the data was seeded: the seed's own summary.
+fn seed_summary(page: &mut Page, seed: &SeedSummary) {
     page.heading("How the data was seeded");
     page.para(&format!(
         "{} rows in {:.1} s ({} rows/s overall), peak memory {}.",
-        count(num(seed, "rows") as u64),
-        num(seed, "seconds"),
-        rate(num(seed, "rows_per_second")),
-        bytes(num(seed, "peak_memory_bytes") as u64)
+        count(seed.rows),
+        seed.seconds,
+        rate(seed.rows_per_second),
+        bytes(seed.peak_memory_bytes)
     ));
     let mut t = Table::new(&["table", "rows", "seconds", "rows/s"]);
-    for table in seed
-        .get("tables")
-        .and_then(|t| t.as_array())
-        .into_iter()
-        .flatten()
-    {
+    for table in &seed.tables {
         t.row(vec![
-            Cell::new(
-                table.get("table").and_then(|x| x.as_str()).unwrap_or("?"),
-                Kind::Code,
-            ),
-            Cell::num(count(num(table, "rows") as u64)),
-            Cell::num(format!("{:.1}", num(table, "seconds"))),
-            Cell::num(rate(num(table, "rows_per_second"))),
+            Cell::new(&table.table, Kind::Code),
+            Cell::num(count(table.rows)),
+            Cell::num(format!("{:.1}", table.seconds)),
+            Cell::num(rate(table.rows_per_second)),
         ]);
     }
     if !t.is_empty() {

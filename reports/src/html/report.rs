@@ -7,22 +7,16 @@ use super::page::{Cell, Kind, Page, Table};
 use super::provenance;
 use crate::format::{count, ms, ms_f, pct, rate};
 use crate::plot;
-use crate::results::{OperationResult, RunResults};
 use crate::series;
-use crate::slo::{self, Status, BUSINESS};
 use crate::summary;
+use results::run::{OperationResult, RunResults};
+use results::slo::{self, Figure, Status};
 
 pub fn render(r: &RunResults) -> Result<String, plot::Error> {
     let mut page = Page::default();
     let title = format!(
         "shopbench {}: {} mix, {} dataset",
-        if r.kind == "capacity" {
-            "capacity"
-        } else {
-            "run"
-        },
-        r.config.mix,
-        r.environment.scale
+        r.kind, r.config.mix, r.environment.scale
     );
     verdict(&mut page, r);
     over_time(&mut page, r)?;
@@ -85,19 +79,17 @@ fn verdict(page: &mut Page, r: &RunResults) {
     for op in &r.operations {
         let l = &op.latency;
         let s = &op.service;
-        let over = |value_us: u64, target_ms: f64| {
-            if l.count > 0 && value_us as f64 / 1e3 > target_ms {
-                Kind::Bad
-            } else {
-                Kind::Number
-            }
+        // Marked where the verdict says a target broke; nothing is judged here.
+        let judged = |figure| match op.verdict.check(figure) {
+            Some(c) if !c.pass => Kind::Bad,
+            _ => Kind::Number,
         };
         let rate_ = slo::error_rate(op);
         t.row(vec![
             Cell::text(&op.name),
             Cell::num(ms(l.p50_us)),
-            Cell::new(ms(l.p95_us), over(l.p95_us, op.slo.p95_ms)),
-            Cell::new(ms(l.p99_us), over(l.p99_us, op.slo.p99_ms)),
+            Cell::new(ms(l.p95_us), judged(Figure::P95)),
+            Cell::new(ms(l.p99_us), judged(Figure::P99)),
             Cell::num(ms(l.p999_us)),
             Cell::num(ms(l.max_us)),
             Cell::num(ms(s.p50_us)),
@@ -106,14 +98,7 @@ fn verdict(page: &mut Page, r: &RunResults) {
             Cell::num(ms(s.p999_us)),
             Cell::num(ms(s.max_us)),
             Cell::num(rate(l.count as f64 / r.measured_s.max(1e-9))),
-            Cell::new(
-                pct(rate_),
-                if rate_ > op.slo.max_error_rate {
-                    Kind::Bad
-                } else {
-                    Kind::Number
-                },
-            ),
+            Cell::new(pct(rate_), judged(Figure::ErrorRate)),
             Cell::num(ms_f(op.slo.p95_ms)),
             Cell::num(ms_f(op.slo.p99_ms)),
             Cell::num(pct(op.slo.max_error_rate)),
@@ -129,7 +114,8 @@ fn verdict(page: &mut Page, r: &RunResults) {
     );
     if !r.verdict.failures.is_empty() {
         page.heading("Targets missed");
-        page.list(&r.verdict.failures);
+        let listed: Vec<String> = r.verdict.failures.iter().map(|b| b.to_string()).collect();
+        page.list(&listed);
     }
 }
 
@@ -161,7 +147,7 @@ fn over_time(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
 
 fn spectrum(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
     page.section("spectrum", "Percentile spectrum");
-    let lines: Vec<(&str, usize, &crate::Encoded)> = r
+    let lines: Vec<(&str, usize, &results::Encoded)> = r
         .operations
         .iter()
         .enumerate()
@@ -177,16 +163,18 @@ fn spectrum(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
 
 fn failures(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
     page.section("failures", "Errors by class");
-    let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
+    // Class text → (count, business outcome).
+    let mut totals: BTreeMap<String, (u64, bool)> = BTreeMap::new();
     let mut t = Table::new(&["operation", "class", "count", "share of scheduled", "kind"]);
     for op in &r.operations {
-        for (class, n) in &op.failed {
-            *totals.entry(class).or_default() += n;
-            t.row(failure_row(op, class, *n));
-        }
-        if op.dropped > 0 {
-            *totals.entry("dropped").or_default() += op.dropped;
-            t.row(failure_row(op, "dropped", op.dropped));
+        let rows = op
+            .failed
+            .iter()
+            .map(|(class, &n)| (class.to_string(), n, class.is_business()))
+            .chain((op.dropped > 0).then(|| ("dropped".to_string(), op.dropped, false)));
+        for (class, n, business) in rows {
+            t.row(failure_row(op, &class, n, business));
+            totals.entry(class).or_insert((0, business)).0 += n;
         }
     }
     if t.is_empty() {
@@ -194,7 +182,7 @@ fn failures(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
     } else {
         let mut classes: Vec<(String, u64, bool)> = totals
             .into_iter()
-            .map(|(c, n)| (c.to_string(), n, c.starts_with(BUSINESS)))
+            .map(|(c, (n, business))| (c, n, business))
             .collect();
         classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         page.figure(
@@ -229,8 +217,7 @@ fn failures(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
     Ok(())
 }
 
-fn failure_row(op: &OperationResult, class: &str, n: u64) -> Vec<Cell> {
-    let business = class.starts_with(BUSINESS);
+fn failure_row(op: &OperationResult, class: &str, n: u64, business: bool) -> Vec<Cell> {
     vec![
         Cell::text(&op.name),
         Cell::new(class, Kind::Code),
@@ -338,9 +325,8 @@ fn capacity(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
     failing.sort_by(|a, b| a.target_rate.total_cmp(&b.target_rate));
     let limit_op = failing
         .first()
-        .and_then(|s| s.reasons.first())
-        .and_then(|reason| reason.split(':').next())
-        .and_then(|name| r.operation(name));
+        .and_then(|s| s.broken.first())
+        .and_then(|b| r.operation(&b.operation));
     page.figure(
         &plot::curve(c, limit_op.map(|o| (o.name.as_str(), o.slo.p99_ms)))?,
         "Each point is one step (green: every target met; red: not). The grey line is the worst \
@@ -366,17 +352,18 @@ fn capacity(page: &mut Page, r: &RunResults) -> Result<(), plot::Error> {
             Cell::text(&s.worst_operation),
             Cell::num(pct(s.error_rate)),
             status_cell(if s.pass { Status::Pass } else { Status::Fail }),
-            Cell::text(if s.reasons.len() > 3 {
-                format!(
-                    "{}; and {} more",
-                    s.reasons[..3].join("; "),
-                    s.reasons.len() - 3
-                )
-            } else {
-                s.reasons.join("; ")
-            }),
+            Cell::text(listed(&s.broken, 3)),
         ]);
     }
     page.table(&t);
     Ok(())
+}
+
+/// The first `most` items, `; `-separated, and how many more there are.
+fn listed(items: &[impl std::fmt::Display], most: usize) -> String {
+    let shown: Vec<String> = items.iter().take(most).map(|i| i.to_string()).collect();
+    match items.len().saturating_sub(most) {
+        0 => shown.join("; "),
+        more => format!("{}; and {more} more", shown.join("; ")),
+    }
 }

@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::{draw_error, headroom, legend, svg, Error, FONT, LABEL_SIZE, TITLE_SIZE, WIDE};
 use super::{P50, P99, TARGET};
-use crate::results::Capacity;
+use results::run::Capacity;
 
 /// `limit`: the operation that broke first and its p99 target, ms, when a step failed.
 pub fn curve(capacity: &Capacity, limit: Option<(&str, f64)>) -> Result<String, Error> {

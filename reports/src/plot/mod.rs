@@ -25,7 +25,7 @@ pub enum Error {
         detail: String,
     },
     #[error(transparent)]
-    Histogram(#[from] crate::histogram::Error),
+    Histogram(#[from] results::histogram::Error),
 }
 
 /// Plotters' drawing errors carry the backend's error type; the figure names itself.

@@ -5,7 +5,7 @@
 use plotters::prelude::*;
 
 use super::{colour, draw_error, headroom, legend, svg, Error, FONT, LABEL_SIZE, TITLE_SIZE};
-use crate::histogram::Encoded;
+use results::histogram::Encoded;
 
 /// Steps per halving of the distance to 100% (HdrHistogram's "percentile ticks per half
 /// distance"): 5 gives a smooth line with a few hundred points.

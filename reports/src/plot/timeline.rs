@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use super::{draw_error, headroom, legend, svg, Error, FONT, LABEL_SIZE, P50, P95, P99, SMALL};
 use super::{ERRORS, TARGET, TITLE_SIZE, WIDE};
 use crate::series::Point;
-use crate::slo::Slo;
+use results::slo::Slo;
 
 /// p50 (green), p95 (orange) and p99 (red) from the intended start, per time step over the
 /// measured window of `window_s` seconds, with the p99 target dashed when it is near enough to

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use reports::histogram::{self, Encoded};
-use reports::results::{Interval, IntervalOperation, RunResults, RunVerdict};
-use reports::slo;
+use results::histogram::{self, Encoded};
+use results::run::{Interval, IntervalOperation, RunResults, RunVerdict};
+use results::slo;
 
 pub fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

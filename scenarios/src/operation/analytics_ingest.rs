@@ -9,10 +9,19 @@ use uuid::Uuid;
 
 use generator::rows::analytics::EventRow;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, Need, OpFuture, Operation, Spec};
 use crate::context::Context;
 
 pub struct AnalyticsIngest(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "analytics_ingest",
+    description: "200 storefront events in one ClickHouse insert",
+    p95_ms: 300.0,
+    p99_ms: 800.0,
+    needs: &[Need::ClickHouse],
+    build: |ctx| Arc::new(AnalyticsIngest(ctx)),
+};
 
 pub const BATCH: usize = 200;
 

@@ -4,11 +4,20 @@
 
 use std::sync::Arc;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, Need, OpFuture, Operation, Spec};
 use crate::context::Context;
 use crate::failure::Failure;
 
 pub struct AnalyticsRefresh(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "analytics_refresh",
+    description: "the product_analytics view refreshed through the batch role",
+    p95_ms: 900.0,
+    p99_ms: 990.0,
+    needs: &[Need::BatchRole],
+    build: |ctx| Arc::new(AnalyticsRefresh(ctx)),
+};
 
 impl Operation for AnalyticsRefresh {
     fn run<'a>(&'a self, _call: &'a mut Call) -> OpFuture<'a> {

@@ -6,10 +6,19 @@ use std::sync::Arc;
 use rand::Rng;
 use uuid::Uuid;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, OpFuture, Operation, Spec};
 use crate::context::Context;
 
 pub struct Browse(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "browse",
+    description: "a category page of 24 products, keyset pagination",
+    p95_ms: 150.0,
+    p99_ms: 400.0,
+    needs: &[],
+    build: |ctx| Arc::new(Browse(ctx)),
+};
 
 const PAGE: &str = "\
 SELECT p.id, p.name, p.slug, pr.price, img.url

@@ -5,10 +5,19 @@ use std::sync::Arc;
 
 use rand::Rng;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, Need, OpFuture, Operation, Spec};
 use crate::context::Context;
 
 pub struct Cart(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "cart",
+    description: "the cart as a Redis hash: add, sometimes remove, read back",
+    p95_ms: 50.0,
+    p99_ms: 150.0,
+    needs: &[Need::Redis],
+    build: |ctx| Arc::new(Cart(ctx)),
+};
 
 const CART_SECONDS: i64 = 7 * 24 * 3600;
 

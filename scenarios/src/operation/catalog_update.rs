@@ -13,11 +13,20 @@ use redis::AsyncCommands;
 use uuid::Uuid;
 
 use super::product_detail::cache_key;
-use super::{Call, OpFuture, Operation};
+use super::{Call, Need, OpFuture, Operation, Spec};
 use crate::context::{Context, SearchBackend};
 use crate::failure::{self, Failure};
 
 pub struct CatalogUpdate(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "catalog_update",
+    description: "a merchant edits a product: S3 image, prices, stock, cache and index",
+    p95_ms: 500.0,
+    p99_ms: 950.0,
+    needs: &[Need::Redis, Need::ObjectStore],
+    build: |ctx| Arc::new(CatalogUpdate(ctx)),
+};
 
 impl Operation for CatalogUpdate {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {

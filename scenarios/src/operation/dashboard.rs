@@ -6,10 +6,19 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, Need, OpFuture, Operation, Spec};
 use crate::context::Context;
 
 pub struct Dashboard(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "dashboard",
+    description: "a merchant's dashboard: three ClickHouse queries",
+    p95_ms: 600.0,
+    p99_ms: 950.0,
+    needs: &[Need::ClickHouse],
+    build: |ctx| Arc::new(Dashboard(ctx)),
+};
 
 #[derive(Debug, Deserialize, clickhouse::Row)]
 struct Day {

@@ -28,6 +28,7 @@ mod point_read;
 mod product_detail;
 mod refund;
 mod search;
+mod shared;
 
 pub type OpFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send + 'a>>;
 
@@ -100,127 +101,72 @@ impl Call {
     }
 }
 
-/// Default SLO targets (milliseconds): p95, p99. Mixes may override them.
-pub struct Defaults {
+/// What an operation needs besides the application role's PostgreSQL (and the search backend,
+/// which every run has): the run connects exactly these, and fails early when one is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Redis,
+    ClickHouse,
+    /// The S3 store product images go to.
+    ObjectStore,
+    /// The batch role's PostgreSQL pool (jobs a platform runs apart from the application).
+    BatchRole,
+}
+
+/// An operation as the registry knows it: its name in mixes, results and `--slo`, what it does,
+/// its default targets (mixes may override them), the services it needs and how it is built.
+pub struct Spec {
     pub name: &'static str,
+    pub description: &'static str,
     pub p95_ms: f64,
     pub p99_ms: f64,
+    pub needs: &'static [Need],
+    pub build: fn(Arc<Context>) -> Arc<dyn Operation>,
 }
 
-/// Every operation the mixes may name, with its default targets.
-pub const ALL: &[Defaults] = &[
-    Defaults {
-        name: "point_read",
-        p95_ms: 20.0,
-        p99_ms: 50.0,
-    },
-    Defaults {
-        name: "browse",
-        p95_ms: 150.0,
-        p99_ms: 400.0,
-    },
-    Defaults {
-        name: "product_detail",
-        p95_ms: 100.0,
-        p99_ms: 300.0,
-    },
-    Defaults {
-        name: "search",
-        p95_ms: 300.0,
-        p99_ms: 800.0,
-    },
-    Defaults {
-        name: "login",
-        p95_ms: 150.0,
-        p99_ms: 400.0,
-    },
-    Defaults {
-        name: "cart",
-        p95_ms: 50.0,
-        p99_ms: 150.0,
-    },
-    Defaults {
-        name: "checkout",
-        p95_ms: 400.0,
-        p99_ms: 900.0,
-    },
-    Defaults {
-        name: "payment",
-        p95_ms: 600.0,
-        p99_ms: 950.0,
-    },
-    Defaults {
-        name: "refund",
-        p95_ms: 500.0,
-        p99_ms: 900.0,
-    },
-    Defaults {
-        name: "order_history",
-        p95_ms: 200.0,
-        p99_ms: 500.0,
-    },
-    Defaults {
-        name: "order_detail",
-        p95_ms: 150.0,
-        p99_ms: 400.0,
-    },
-    Defaults {
-        name: "fulfilment",
-        p95_ms: 300.0,
-        p99_ms: 800.0,
-    },
-    Defaults {
-        name: "catalog_update",
-        p95_ms: 500.0,
-        p99_ms: 950.0,
-    },
-    Defaults {
-        name: "analytics_ingest",
-        p95_ms: 300.0,
-        p99_ms: 800.0,
-    },
-    Defaults {
-        name: "dashboard",
-        p95_ms: 600.0,
-        p99_ms: 950.0,
-    },
-    Defaults {
-        name: "analytics_refresh",
-        p95_ms: 900.0,
-        p99_ms: 990.0,
-    },
+impl std::fmt::Debug for Spec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Every operation, in the order the README lists them. Adding one: its file with its `SPEC`,
+/// its `mod` line above and its line here.
+pub const REGISTRY: &[Spec] = &[
+    point_read::SPEC,
+    browse::SPEC,
+    product_detail::SPEC,
+    search::SPEC,
+    login::SPEC,
+    cart::SPEC,
+    checkout::SPEC,
+    payment::SPEC,
+    refund::SPEC,
+    order_history::SPEC,
+    order_detail::SPEC,
+    fulfilment::SPEC,
+    catalog_update::SPEC,
+    analytics_ingest::SPEC,
+    dashboard::SPEC,
+    analytics_refresh::SPEC,
 ];
 
-pub fn defaults(name: &str) -> Option<&'static Defaults> {
-    ALL.iter().find(|d| d.name == name)
+/// The operation called `name`.
+pub fn spec(name: &str) -> Option<&'static Spec> {
+    REGISTRY.iter().find(|s| s.name == name)
 }
 
-/// The `point_read` statement (`$1` tenant, `$2` product): the overhead benchmark gives pgbench
+/// Every operation's name, comma-separated (for messages).
+pub fn names() -> String {
+    REGISTRY
+        .iter()
+        .map(|s| s.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `point_read` statement (`$1` tenant, `$2` product): the parity benchmark gives pgbench
 /// the very same text.
 pub fn point_read_sql() -> &'static str {
     point_read::SQL
-}
-
-/// The operation called `name`, bound to the run's services.
-pub fn build(name: &str, ctx: &Arc<Context>) -> Option<Arc<dyn Operation>> {
-    let c = ctx.clone();
-    Some(match name {
-        "point_read" => Arc::new(point_read::PointRead(c)),
-        "browse" => Arc::new(browse::Browse(c)),
-        "product_detail" => Arc::new(product_detail::ProductDetail(c)),
-        "search" => Arc::new(search::Search(c)),
-        "login" => Arc::new(login::Login(c)),
-        "cart" => Arc::new(cart::Cart(c)),
-        "checkout" => Arc::new(checkout::Checkout(c)),
-        "payment" => Arc::new(payment::Payment(c)),
-        "refund" => Arc::new(refund::Refund(c)),
-        "order_history" => Arc::new(order_history::OrderHistory(c)),
-        "order_detail" => Arc::new(order_detail::OrderDetail(c)),
-        "fulfilment" => Arc::new(fulfilment::Fulfilment(c)),
-        "catalog_update" => Arc::new(catalog_update::CatalogUpdate(c)),
-        "analytics_ingest" => Arc::new(analytics_ingest::AnalyticsIngest(c)),
-        "dashboard" => Arc::new(dashboard::Dashboard(c)),
-        "analytics_refresh" => Arc::new(analytics_refresh::AnalyticsRefresh(c)),
-        _ => return None,
-    })
 }

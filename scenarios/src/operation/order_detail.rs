@@ -7,12 +7,21 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use rust_decimal::Decimal;
 
-use super::point_read::missing;
-use super::{Call, OpFuture, Operation};
+use super::shared::missing;
+use super::{Call, OpFuture, Operation, Spec};
 use crate::context::{timestamp, Context};
 use crate::db::Params;
 
 pub struct OrderDetail(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "order_detail",
+    description: "one order with its lines, payments, ledger and history",
+    p95_ms: 150.0,
+    p99_ms: 400.0,
+    needs: &[],
+    build: |ctx| Arc::new(OrderDetail(ctx)),
+};
 
 impl Operation for OrderDetail {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {

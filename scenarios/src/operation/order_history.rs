@@ -7,10 +7,19 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, OpFuture, Operation, Spec};
 use crate::context::Context;
 
 pub struct OrderHistory(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "order_history",
+    description: "a customer's last 20 orders of the past year",
+    p95_ms: 200.0,
+    p99_ms: 500.0,
+    needs: &[],
+    build: |ctx| Arc::new(OrderHistory(ctx)),
+};
 
 impl Operation for OrderHistory {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {

@@ -10,12 +10,21 @@ use std::sync::Arc;
 use rand::Rng;
 use uuid::Uuid;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, OpFuture, Operation, Spec};
 use crate::context::{Context, Placed};
 use crate::db::Tx;
 use crate::failure::Failure;
 
 pub struct Payment(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "payment",
+    description: "authorize and capture around a simulated gateway; append-only ledger",
+    p95_ms: 600.0,
+    p99_ms: 950.0,
+    needs: &[],
+    build: |ctx| Arc::new(Payment(ctx)),
+};
 
 impl Operation for Payment {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
@@ -143,7 +152,7 @@ async fn capture(c: &Context, order: &Placed, payment: Uuid) -> Result<(), Failu
         )
         .await?;
     if moved == 1 {
-        super::fulfilment::history(&mut tx, t.id, order.order_id, order.created_at, "paid").await?;
+        super::shared::history(&mut tx, t.id, order.order_id, order.created_at, "paid").await?;
     }
     tx.commit().await?;
     Ok(())

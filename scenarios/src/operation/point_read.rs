@@ -3,13 +3,20 @@
 
 use std::sync::Arc;
 
-use uuid::Uuid;
-
-use super::{Call, OpFuture, Operation};
+use super::shared::missing;
+use super::{Call, OpFuture, Operation, Spec};
 use crate::context::Context;
-use crate::failure::Failure;
 
 pub struct PointRead(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "point_read",
+    description: "one product by primary key in a tenant transaction (the pgbench reference)",
+    p95_ms: 20.0,
+    p99_ms: 50.0,
+    needs: &[],
+    build: |ctx| Arc::new(PointRead(ctx)),
+};
 
 pub const SQL: &str = "SELECT id, name, sku FROM shop.products WHERE tenant_id = $1 AND id = $2";
 
@@ -25,13 +32,4 @@ impl Operation for PointRead {
             row.map(|_| ()).ok_or_else(|| missing("product", id))
         })
     }
-}
-
-/// A row the model says exists was not found: the data and the model disagree.
-pub fn missing(what: &str, id: Uuid) -> Failure {
-    Failure::service(
-        "data",
-        "missing_row",
-        format!("{what} {id} is not in the database"),
-    )
 }

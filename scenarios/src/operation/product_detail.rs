@@ -7,13 +7,22 @@ use redis::AsyncCommands;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::point_read::missing;
-use super::{Call, OpFuture, Operation};
+use super::shared::missing;
+use super::{Call, Need, OpFuture, Operation, Spec};
 use crate::context::Context;
 use crate::db::Params;
 use crate::failure::Failure;
 
 pub struct ProductDetail(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "product_detail",
+    description: "a product with variants, stock and images, cache-aside through Redis",
+    p95_ms: 100.0,
+    p99_ms: 300.0,
+    needs: &[Need::Redis],
+    build: |ctx| Arc::new(ProductDetail(ctx)),
+};
 
 pub const CACHE_SECONDS: u64 = 300;
 

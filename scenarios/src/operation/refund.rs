@@ -9,12 +9,21 @@ use rand::Rng;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, OpFuture, Operation, Spec};
 use crate::context::{timestamp, Context};
 use crate::db::Tx;
 use crate::failure::Failure;
 
 pub struct Refund(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "refund",
+    description: "a delivered order refunded against its ledger",
+    p95_ms: 500.0,
+    p99_ms: 900.0,
+    needs: &[],
+    build: |ctx| Arc::new(Refund(ctx)),
+};
 
 impl Operation for Refund {
     fn run<'a>(&'a self, call: &'a mut Call) -> OpFuture<'a> {
@@ -126,8 +135,7 @@ impl Operation for Refund {
                         &[&t.id, &order.id, &created_at],
                     )
                     .await?;
-                    super::fulfilment::history(&mut tx, t.id, order.id, created_at, "refunded")
-                        .await?;
+                    super::shared::history(&mut tx, t.id, order.id, created_at, "refunded").await?;
                 }
                 tx.commit().await?;
                 Ok::<_, Failure>(())

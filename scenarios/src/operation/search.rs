@@ -9,11 +9,20 @@ use rand::Rng;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{Call, OpFuture, Operation};
+use super::{Call, OpFuture, Operation, Spec};
 use crate::context::{money, Context, SearchBackend};
 use crate::failure::{self, Failure};
 
 pub struct Search(pub Arc<Context>);
+
+pub const SPEC: Spec = Spec {
+    name: "search",
+    description: "a shopper's query with filters (PostgreSQL full-text, or SEARCH_URL's index)",
+    p95_ms: 300.0,
+    p99_ms: 800.0,
+    needs: &[],
+    build: |ctx| Arc::new(Search(ctx)),
+};
 
 struct Query {
     text: String,

@@ -1,12 +1,14 @@
-//! The engine's outcome as parts of the reports crate's `RunResults`: operations with their
+//! The engine's outcome as parts of `RunResults`: the run's configuration, operations with their
 //! verdicts, the tenant-tier breakdown, and whether the schedule was kept.
 
 use std::collections::BTreeMap;
 
-use reports::histogram::Encoded;
-use reports::results::{OperationResult, ScheduleSummary, TierResult};
-use reports::slo;
+use results::histogram::Encoded;
+use results::load::Model;
+use results::run::{OperationResult, RunConfig, ScheduleSummary, TierResult};
+use results::slo;
 
+use crate::context::SearchBackend;
 use crate::engine::{Outcome, Plan};
 use crate::mix::Mix;
 use crate::operation::TierTag;
@@ -52,7 +54,7 @@ pub fn operations(mix: &Mix, outcome: &Outcome) -> Vec<OperationResult> {
                 tiers,
                 verdict: slo::Verdict {
                     status: slo::Status::NoData,
-                    reasons: vec![],
+                    checks: Vec::new(),
                 },
             };
             op.verdict = slo::judge(&op);
@@ -129,5 +131,48 @@ pub fn schedule(plan: &Plan, outcome: &Outcome) -> ScheduleSummary {
         note,
         pacing_us_per_op: (outcome.pacing.waits > 0)
             .then(|| outcome.pacing.spun.as_secs_f64() * 1e6 / outcome.pacing.waits as f64),
+    }
+}
+
+/// The run's configuration as recorded; `command_line` with secrets scrubbed.
+pub fn config(
+    mix: &Mix,
+    plan: &Plan,
+    search: &SearchBackend,
+    command_line: &[String],
+) -> RunConfig {
+    let (model, rate, arrivals, users, think_ms) = match plan.pacing {
+        Pacing::Open { rate, arrivals } => (Model::Open, Some(rate), Some(arrivals), None, None),
+        Pacing::Closed { users, think } => (
+            Model::Closed,
+            None,
+            None,
+            Some(users),
+            Some(think.as_secs_f64() * 1e3),
+        ),
+    };
+    RunConfig {
+        mix: mix.name.clone(),
+        model,
+        rate,
+        arrivals,
+        users,
+        think_ms,
+        profile: plan.profile.shape(),
+        profile_detail: plan.profile.describe(),
+        warmup_s: plan.warmup.as_secs_f64(),
+        duration_s: plan.duration.as_secs_f64(),
+        concurrency: match plan.pacing {
+            Pacing::Open { .. } => plan.concurrency as u32,
+            Pacing::Closed { users, .. } => users,
+        },
+        seed: plan.seed,
+        timeout_ms: plan.timeout.as_secs_f64() * 1e3,
+        max_lag_ms: plan.max_lag.as_secs_f64() * 1e3,
+        search_backend: search.name().into(),
+        command_line: command_line
+            .iter()
+            .map(|a| platform::secret::scrub(a))
+            .collect(),
     }
 }

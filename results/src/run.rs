@@ -5,24 +5,28 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::failure::FailureClass;
 use crate::histogram::Encoded;
-use crate::slo::{Slo, Verdict};
+use crate::load::{Arrivals, Kind, Model, Shape};
+use crate::seed::SeedSummary;
+use crate::slo::{self, Broken, Slo, Verdict};
 
-/// Bumped on any change a reader of an older file would misread.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped on any change a reader of an older file would misread. 2: verdicts typed (checks with
+/// target, measured and pass; broken targets by operation and figure), the seed summary typed,
+/// capacity's limit typed. Version 1 files are read and upgraded (see `upgrade_v1`).
+pub const SCHEMA_VERSION: u32 = 2;
 pub const FILE_NAME: &str = "results.json";
 /// An operation that starts more than this after its intended start counts as late, µs. The
 /// lag itself is in the latency (and in `ScheduleSummary::lag`) either way.
 pub const LATE_US: u64 = 10_000;
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RunResults {
     pub schema_version: u32,
-    /// `run` or `capacity`.
-    pub kind: String,
+    pub kind: Kind,
     /// RFC 3339, UTC.
     pub started_at: String,
     pub finished_at: String,
@@ -48,7 +52,8 @@ pub struct RunResults {
 }
 
 /// One load generator's results inside a merged file.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Source {
     pub hostname: String,
     pub started_at: String,
@@ -56,19 +61,18 @@ pub struct Source {
     pub scheduled: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RunConfig {
     pub mix: String,
-    /// `open` (arrival rate) or `closed` (users with think time).
-    pub model: String,
+    pub model: Model,
     /// Open model: target operations per second overall (at full level of the profile).
     pub rate: Option<f64>,
-    /// `constant` or `poisson` (open model).
-    pub arrivals: Option<String>,
+    /// Open model only.
+    pub arrivals: Option<Arrivals>,
     pub users: Option<u32>,
     pub think_ms: Option<f64>,
-    /// `constant`, `ramp` or `step`.
-    pub profile: String,
+    pub profile: Shape,
     pub profile_detail: String,
     pub warmup_s: f64,
     pub duration_s: f64,
@@ -83,7 +87,8 @@ pub struct RunConfig {
     pub command_line: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Environment {
     pub shopbench_version: String,
     pub git_revision: String,
@@ -97,11 +102,12 @@ pub struct Environment {
     /// SHA-256 of the seed's recorded configuration (less the object store's address) and plan:
     /// equal fingerprints, equal data.
     pub data_fingerprint: String,
-    /// The seed's summary (rows and rows/s per table), as the seed wrote it.
-    pub seed_summary: Option<serde_json::Value>,
+    /// The seed's summary (rows and rows/s per table).
+    pub seed_summary: Option<SeedSummary>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Machine {
     pub hostname: String,
     pub os: String,
@@ -111,7 +117,8 @@ pub struct Machine {
 }
 
 /// Whether the load generator kept to its schedule.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScheduleSummary {
     pub target_rate: Option<f64>,
     /// Operations started per second in the measured window.
@@ -132,7 +139,8 @@ pub struct ScheduleSummary {
     pub pacing_us_per_op: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OperationResult {
     pub name: String,
     pub weight: f64,
@@ -141,7 +149,7 @@ pub struct OperationResult {
     pub scheduled: u64,
     pub succeeded: u64,
     /// Failures by class: `sqlstate:40P01`, `timeout`, `connection`, `business:out_of_stock`…
-    pub failed: BTreeMap<String, u64>,
+    pub failed: BTreeMap<FailureClass, u64>,
     pub dropped: u64,
     /// Started more than `LATE_US` (10 ms) after the intended start.
     pub late: u64,
@@ -158,21 +166,24 @@ pub struct OperationResult {
     pub verdict: Verdict,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TierResult {
     pub tier: String,
     pub operations: u64,
     pub latency: Encoded,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Interval {
     /// Seconds since the start of the measured window (end of this interval).
     pub t_s: u32,
     pub operations: BTreeMap<String, IntervalOperation>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IntervalOperation {
     pub completed: u64,
     /// System failures (business outcomes excluded).
@@ -181,7 +192,8 @@ pub struct IntervalOperation {
     pub latency: Encoded,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Database {
     /// Top statements by total execution time over the run (a `pg_stat_statements` delta).
     pub statements: Vec<Statement>,
@@ -197,7 +209,8 @@ pub struct Database {
     pub sizes: BTreeMap<String, (u64, u64)>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Statement {
     pub query: String,
     pub calls: u64,
@@ -208,16 +221,18 @@ pub struct Statement {
     pub shared_blks_read: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Capacity {
     pub steps: Vec<CapacityStep>,
     /// Highest step whose every operation met its SLO.
     pub sustainable_rate: Option<f64>,
-    /// What failed at the first failing step.
-    pub limit: Option<String>,
+    /// Why the search stopped above `sustainable_rate`.
+    pub limit: Option<Limit>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CapacityStep {
     pub target_rate: f64,
     pub achieved_rate: f64,
@@ -226,27 +241,82 @@ pub struct CapacityStep {
     pub worst_operation: String,
     pub error_rate: f64,
     pub pass: bool,
-    pub reasons: Vec<String>,
+    /// The targets the step broke.
+    #[serde(default)]
+    pub broken: Vec<Broken>,
     /// p99 per operation at this step, ms.
     #[serde(default)]
     pub p99_ms: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+/// Why a capacity search stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum Limit {
+    /// The step at `rate` broke a target (the first one listed).
+    Broke { rate: f64, broken: Broken },
+    /// Ctrl-C stopped the search at the step at `rate`.
+    Interrupted { rate: f64 },
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Limit::Broke { rate, broken } => write!(f, "{rate:.1} operations/s: {broken}"),
+            Limit::Interrupted { rate } => write!(f, "{rate:.1} operations/s: interrupted"),
+        }
+    }
+}
+
+impl CapacityStep {
+    /// The step at `target_rate`: one point of the latency-vs-throughput curve.
+    pub fn of(results: &RunResults, target_rate: f64) -> Self {
+        let p99 = |o: &OperationResult| o.latency.p99_us as f64 / 1e3;
+        let (worst_operation, worst_p99_ms) = results
+            .operations
+            .iter()
+            .map(|o| (o.name.clone(), p99(o)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or_default();
+        let scheduled: u64 = results.operations.iter().map(|o| o.scheduled).sum();
+        let bad: u64 = results
+            .operations
+            .iter()
+            .map(|o| slo::errors(o) + o.dropped)
+            .sum();
+        CapacityStep {
+            target_rate,
+            achieved_rate: results.schedule.achieved_rate,
+            worst_p99_ms,
+            worst_operation,
+            error_rate: if scheduled > 0 {
+                bad as f64 / scheduled as f64
+            } else {
+                0.0
+            },
+            pass: results.verdict.pass && !results.interrupted,
+            broken: results.verdict.failures.clone(),
+            p99_ms: results
+                .operations
+                .iter()
+                .map(|o| (o.name.clone(), p99(o)))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RunVerdict {
     pub pass: bool,
-    /// `operation: reason` for each broken target.
-    pub failures: Vec<String>,
+    /// Each broken target.
+    pub failures: Vec<Broken>,
 }
 
 impl RunVerdict {
     pub fn of(operations: &[OperationResult]) -> Self {
-        let failures: Vec<String> = operations
-            .iter()
-            .flat_map(|op| op.verdict.reasons.iter().map(move |r| (op, r)))
-            .filter(|(op, _)| op.verdict.failed())
-            .map(|(op, r)| format!("{}: {r}", op.name))
-            .collect();
+        let failures = slo::broken(operations);
         RunVerdict {
             pass: failures.is_empty(),
             failures,
@@ -260,8 +330,6 @@ pub enum Error {
     Read { path: String, detail: String },
     #[error("writing {path}: {detail}")]
     Write { path: String, detail: String },
-    #[error(transparent)]
-    Output(#[from] crate::output::Error),
 }
 
 impl RunResults {
@@ -279,27 +347,94 @@ impl RunResults {
         let text = std::fs::read_to_string(&file).map_err(|e| err(e.to_string()))?;
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
-        match value.get("schema_version").and_then(|v| v.as_u64()) {
-            Some(v) if v == SCHEMA_VERSION as u64 => {}
+        let version = value.get("schema_version").and_then(|v| v.as_u64());
+        match version {
+            Some(v) if v == SCHEMA_VERSION as u64 || v == 1 => {}
             Some(v) => {
                 return Err(err(format!(
-                    "schema_version {v}, this shopbench reads {SCHEMA_VERSION}: use the shopbench that wrote it"
+                    "schema_version {v}, this shopbench reads 1 to {SCHEMA_VERSION}: use the shopbench that wrote it"
                 )))
             }
             None => return Err(err("no schema_version: not a shopbench results file".into())),
         }
-        serde_json::from_value(value).map_err(|e| err(format!("not a results file: {e}")))
+        let mut value = value;
+        if version == Some(1) {
+            // The text verdicts of version 1 are judged again below, not read.
+            value["verdict"]["failures"] = serde_json::Value::Array(Vec::new());
+            // A capacity step's profile was written as `capacity step`: each step is constant.
+            if value["config"]["profile"] == "capacity step" {
+                value["config"]["profile"] = "constant".into();
+            }
+            if let Some(c) = value["capacity"].as_object_mut() {
+                c.remove("limit");
+            }
+        }
+        let mut results: RunResults =
+            serde_json::from_value(value).map_err(|e| err(format!("not a results file: {e}")))?;
+        if version == Some(1) {
+            results.upgrade_v1();
+        }
+        Ok(results)
+    }
+
+    /// A version 1 file carried its verdicts as text, which version 2 does not read: they are
+    /// judged again from the figures the file holds (the same rules). A capacity step's broken
+    /// targets are recovered from its p99 per operation (v1 did not keep its p95s), and the
+    /// search's limit from the lowest failing step above the sustainable rate.
+    fn upgrade_v1(&mut self) {
+        for op in &mut self.operations {
+            op.verdict = slo::judge(op);
+        }
+        self.verdict = RunVerdict::of(&self.operations);
+        let slos: BTreeMap<String, Slo> = self
+            .operations
+            .iter()
+            .map(|o| (o.name.clone(), o.slo))
+            .collect();
+        if let Some(capacity) = &mut self.capacity {
+            for step in capacity.steps.iter_mut().filter(|s| !s.pass) {
+                step.broken = step
+                    .p99_ms
+                    .iter()
+                    .filter_map(|(op, &p99)| {
+                        let target = slos.get(op)?.p99_ms;
+                        (p99 > target).then(|| Broken {
+                            operation: op.clone(),
+                            check: slo::Check {
+                                figure: slo::Figure::P99,
+                                target,
+                                measured: p99,
+                                pass: false,
+                            },
+                        })
+                    })
+                    .collect();
+            }
+            let floor = capacity.sustainable_rate.unwrap_or(0.0);
+            capacity.limit = capacity
+                .steps
+                .iter()
+                .filter(|s| !s.pass && s.target_rate > floor)
+                .min_by(|a, b| a.target_rate.total_cmp(&b.target_rate))
+                .and_then(|s| {
+                    Some(Limit::Broke {
+                        rate: s.target_rate,
+                        broken: s.broken.first()?.clone(),
+                    })
+                });
+        }
+        self.schema_version = SCHEMA_VERSION;
     }
 
     /// Writes `DIR/results.json` atomically (a temporary file renamed into place), so a reader
     /// never sees half a file.
     pub fn write(&self, dir: &Path) -> Result<std::path::PathBuf, Error> {
         let path = dir.join(FILE_NAME);
-        let text = serde_json::to_vec_pretty(self).map_err(|e| Error::Write {
+        let text = serde_json::to_vec_pretty(self).expect("results serialize");
+        crate::file::write_atomic(&path, &text).map_err(|e| Error::Write {
             path: path.display().to_string(),
             detail: e.to_string(),
         })?;
-        crate::output::atomic_write(&path, &text)?;
         Ok(path)
     }
 

@@ -5,7 +5,6 @@
 use base64::Engine as _;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +22,8 @@ pub fn empty() -> Histogram<u64> {
 }
 
 /// A serialized histogram and its summary (microseconds).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Encoded {
     pub count: u64,
     pub min_us: u64,
@@ -120,7 +120,8 @@ pub fn add(total: &mut Histogram<u64>, part: &Encoded) -> Result<(), Error> {
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Quantile {
     P50,
@@ -129,6 +130,20 @@ pub enum Quantile {
     P99,
     P999,
     Max,
+}
+
+impl Quantile {
+    /// The quantile as a fraction (1.0 for the maximum).
+    pub fn fraction(self) -> f64 {
+        match self {
+            Quantile::P50 => 0.5,
+            Quantile::P90 => 0.9,
+            Quantile::P95 => 0.95,
+            Quantile::P99 => 0.99,
+            Quantile::P999 => 0.999,
+            Quantile::Max => 1.0,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::histogram::{self, Encoded};
-use crate::results::{
+use crate::load::Kind;
+use crate::run::{
     Interval, IntervalOperation, OperationResult, RunResults, RunVerdict, ScheduleSummary, Source,
     TierResult,
 };
@@ -31,7 +32,7 @@ pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
                 "{name} ran {what} {b} but {first_name} ran {a}: only runs of the same mix against the same data merge"
             ))
         };
-        if r.kind != "run" || first.kind != "run" {
+        if r.kind != Kind::Run || first.kind != Kind::Run {
             return Err(Error::Incompatible(format!(
                 "{name}: only `run` results merge (a capacity search's steps are not one load)"
             )));
@@ -87,7 +88,7 @@ pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
     Ok(merged)
 }
 
-fn sum_maps(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+fn sum_maps<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
     for (k, v) in from {
         *into.entry(k.clone()).or_default() += v;
     }

@@ -1,13 +1,13 @@
 //! Provenance of a run: shopbench's version and git revision, the servers' versions, the
 //! machine, and the seeded data (scale, seed, as-of date, fingerprint, the seed's summary).
 
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
 use generator::load::postgres::RunRecord;
 use platform::Settings;
-use reports::results::{Environment, Machine};
-use scenarios::context::SearchBackend;
+use results::run::{Environment, Machine};
+
+use crate::context::SearchBackend;
 
 pub async fn collect(
     settings: &Settings,
@@ -53,19 +53,6 @@ pub async fn collect(
     } else {
         servers.insert("s3".into(), "SeaweedFS (managed)".into());
     }
-    let summary: Option<(Option<serde_json::Value>,)> =
-        sqlx::query_as("SELECT summary FROM shopbench_meta.seed_runs")
-            .fetch_optional(admin)
-            .await
-            .ok()
-            .flatten();
-    // The object store's address is where the images live, not what the data is: two seeds that
-    // differ only in the managed S3 port (chosen at `up`) hold the same data.
-    let mut config = run.config.clone();
-    config.image_base = String::new();
-    let mut hasher = Sha256::new();
-    hasher.update(serde_json::to_vec(&config).unwrap_or_default());
-    hasher.update(serde_json::to_vec(&run.plan).unwrap_or_default());
     Environment {
         shopbench_version: env!("CARGO_PKG_VERSION").into(),
         git_revision: option_env!("SHOPBENCH_GIT_REVISION")
@@ -78,12 +65,8 @@ pub async fn collect(
         as_of: chrono::DateTime::from_timestamp_micros(run.config.as_of_us)
             .map(|d| d.date_naive().to_string())
             .unwrap_or_default(),
-        data_fingerprint: hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-        seed_summary: summary.and_then(|s| s.0),
+        data_fingerprint: generator::fingerprint::of(&run.config, &run.plan),
+        seed_summary: run.summary.clone(),
     }
 }
 
