@@ -8,9 +8,10 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use reports::compare::{self, Thresholds};
-use reports::{html, junit, markdown, RunResults};
+use reports::{html, junit, markdown};
 use results::histogram::{self, Encoded};
 use results::run::Interval;
+use results::RunResults;
 
 fn fixture() -> RunResults {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/storefront.json");
