@@ -31,7 +31,6 @@ use std::process::Command;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
-use rand::SeedableRng;
 
 use generator::load::postgres as pgload;
 use platform::services;
@@ -295,7 +294,7 @@ async fn main() {
     // pgbench scripts: 128 (its limit) products picked as the operation picks them.
     let dir = std::env::temp_dir().join(format!("shopbench-parity-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+    let mut rng = generator::rng::Draw::new(1);
     let mut scripts = Vec::new();
     for i in 0..128 {
         let t = ctx.pick_tenant(&mut rng);

@@ -1,7 +1,7 @@
 //! Samplers and allocations: power-law shares, Zipf popularity, Pareto repeat customers, log-normal
 //! prices, and the small discrete distributions (items per order, quantities).
 
-use rand::Rng;
+use crate::rng::Draw;
 
 /// Splits `total` into `n` integer parts proportional to `weights`, each at least `min`, summing
 /// exactly to `total` (largest remainder). Requires `total >= n * min`.
@@ -39,28 +39,90 @@ pub fn power_law_weights(n: usize, alpha: f64) -> Vec<f64> {
     (0..n).map(|i| 1.0 / ((i + 1) as f64).powf(alpha)).collect()
 }
 
-/// Zipf over ranks 0..n with exponent s, by inverse transform on a precomputed CDF when n is
-/// small and by rand_distr's rejection sampler otherwise.
+/// Zipf over ranks 0..n with exponent s (> 0), by rejection-inversion (Hormann and Derflinger,
+/// "Rejection-inversion to generate variates from monotone discrete distributions", 1996): O(1)
+/// per draw whatever n, no table. Written here rather than taken from `rand_distr` so that its
+/// output, which decides which products every order holds, is ours and cannot change with a
+/// dependency's release.
 #[derive(Debug, Clone)]
 pub struct Zipf {
-    n: u64,
-    inner: rand_distr::Zipf<f64>,
+    n: f64,
+    s: f64,
+    /// H(1.5) - 1 and H(n + 0.5): the interval the uniform is mapped onto.
+    h_x1: f64,
+    h_n: f64,
+    /// The squeeze: values of x this close to k are accepted without the test.
+    squeeze: f64,
 }
 
 impl Zipf {
     pub fn new(n: u64, s: f64) -> Self {
-        let n = n.max(1);
-        Zipf {
+        assert!(s > 0.0, "a Zipf exponent is positive");
+        let n = n.max(1) as f64;
+        let mut z = Zipf {
             n,
-            inner: rand_distr::Zipf::new(n as f64, s).expect("n >= 1 and s >= 0"),
-        }
+            s,
+            h_x1: 0.0,
+            h_n: 0.0,
+            squeeze: 0.0,
+        };
+        z.h_x1 = z.big_h(1.5) - 1.0;
+        z.h_n = z.big_h(n + 0.5);
+        z.squeeze = 2.0 - z.big_h_inv(z.big_h(2.5) - z.h(2.0));
+        z
     }
 
     /// A rank in 0..n; rank 0 is the most popular.
     #[inline]
-    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
-        let k: f64 = rng.sample(self.inner);
-        (k as u64).clamp(1, self.n) - 1
+    pub fn sample(&self, rng: &mut Draw) -> u64 {
+        loop {
+            let u = self.h_n + rng.unit() * (self.h_x1 - self.h_n);
+            let x = self.big_h_inv(u);
+            let k = (x + 0.5).floor().clamp(1.0, self.n);
+            if k - x <= self.squeeze || u >= self.big_h(k + 0.5) - self.h(k) {
+                return k as u64 - 1;
+            }
+        }
+    }
+
+    /// The unnormalised probability of rank x: x^-s.
+    #[inline]
+    fn h(&self, x: f64) -> f64 {
+        (-self.s * x.ln()).exp()
+    }
+
+    /// An antiderivative of h: (x^(1-s) - 1) / (1 - s), or ln x at s = 1.
+    #[inline]
+    fn big_h(&self, x: f64) -> f64 {
+        let log_x = x.ln();
+        expm1_over_x((1.0 - self.s) * log_x) * log_x
+    }
+
+    /// The inverse of `big_h`.
+    #[inline]
+    fn big_h_inv(&self, x: f64) -> f64 {
+        let t = (x * (1.0 - self.s)).max(-1.0);
+        (log1p_over_x(t) * x).exp()
+    }
+}
+
+/// ln(1 + x) / x, continuous at 0.
+#[inline]
+fn log1p_over_x(x: f64) -> f64 {
+    if x.abs() > 1e-8 {
+        x.ln_1p() / x
+    } else {
+        1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x))
+    }
+}
+
+/// (e^x - 1) / x, continuous at 0.
+#[inline]
+fn expm1_over_x(x: f64) -> f64 {
+    if x.abs() > 1e-8 {
+        x.exp_m1() / x
+    } else {
+        1.0 + x * 0.5 * (1.0 + x / 3.0 * (1.0 + 0.25 * x))
     }
 }
 
@@ -116,7 +178,6 @@ pub fn mean(table: &[(u32, f64)]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng;
 
     #[test]
     fn allocation_is_exact_and_respects_minimum() {
@@ -130,9 +191,45 @@ mod tests {
     }
 
     #[test]
+    fn zipf_follows_its_probabilities() {
+        for (n, exponent) in [(50u64, 0.99), (7, 1.2), (1_000_000, 0.8)] {
+            let z = Zipf::new(n, exponent);
+            let mut rng = Draw::new(11);
+            let draws = 200_000;
+            let mut counts = [0u64; 10];
+            for _ in 0..draws {
+                let k = z.sample(&mut rng);
+                assert!(k < n);
+                if k < 10 {
+                    counts[k as usize] += 1;
+                }
+            }
+            // Exact probabilities of the first ranks (the normaliser summed directly, or by its
+            // integral for a million ranks).
+            let norm: f64 = if n <= 1000 {
+                (1..=n).map(|k| (k as f64).powf(-exponent)).sum()
+            } else {
+                (1..=1000).map(|k| (k as f64).powf(-exponent)).sum::<f64>()
+                    + ((n as f64 + 0.5).powf(1.0 - exponent) - 1000.5f64.powf(1.0 - exponent))
+                        / (1.0 - exponent)
+            };
+            for (k, &c) in counts.iter().enumerate().take(n.min(10) as usize) {
+                let p = ((k + 1) as f64).powf(-exponent) / norm;
+                let expected = p * draws as f64;
+                // Five binomial standard deviations.
+                let tolerance = 5.0 * (expected * (1.0 - p)).sqrt();
+                assert!(
+                    (c as f64 - expected).abs() <= tolerance,
+                    "n {n}, s {exponent}, rank {k}: {c} drawn, {expected:.0} expected"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn zipf_favours_low_ranks() {
         let z = Zipf::new(1000, 1.0);
-        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let mut rng = Draw::new(7);
         let mut counts = vec![0u32; 1000];
         for _ in 0..100_000 {
             counts[z.sample(&mut rng) as usize] += 1;

@@ -18,7 +18,8 @@
 //! - `load/`: the loaders: PostgreSQL (parallel COPY, exactly-once chunks, deferred indexes),
 //!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress and
 //!   the seed summary.
-//! - `fingerprint.rs`: the data fingerprint (configuration, plan and a digest of the data).
+//! - `fingerprint.rs`: the data fingerprint (configuration, plan and a digest of the data);
+//!   `sample.rs`: the deterministic sample of every table that digest (and the golden test) hash.
 //! - `verify.rs`: `shopbench verify`: counts, orphans, invariants, distributions.
 //! - `error.rs`: the crate's errors (thiserror), each with what was being done.
 
@@ -37,6 +38,7 @@ pub mod plan;
 pub mod profile;
 pub mod rng;
 pub mod rows;
+pub mod sample;
 pub mod timeline;
 pub mod verify;
 pub mod vocab;

@@ -5,13 +5,11 @@
 //! (`succeeded`/`failed`), because the ledger is append-only: a status is never updated in place.
 //! Split shipments capture in two parts; chargebacks arrive as one row from the issuer.
 
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 use crate::distribution::{discrete, ITEMS_PER_ORDER};
 use crate::model::{uuid7, Model, Tenant, DAY_US};
-use crate::rng::{key, Stream};
+use crate::rng::{key, Draw, Stream};
 
 const MINUTE_US: i64 = 60_000_000;
 const HOUR_US: i64 = 60 * MINUTE_US;
@@ -141,21 +139,21 @@ impl Model {
     /// The whole order `o` placed by user `u` (the caller knows `u` from walking the users).
     pub fn order(&self, o: u64, u: u64, tenant: &Tenant) -> Order {
         let seed = self.seed();
-        let mut rng = SmallRng::seed_from_u64(key(seed, Stream::Order, o));
+        let mut rng = Draw::new(key(seed, Stream::Order, o));
         let not_before = self.user_created_us(u);
-        let created_us = self.history.after(not_before, rng.random()) / 1000 * 1000;
+        let created_us = self.history.after(not_before, rng.unit()) / 1000 * 1000;
         let id = uuid7(created_us / 1000, key(seed, Stream::Order, o) ^ 1);
 
         // Items: distinct products by popularity, a variant each.
-        let n = discrete(&ITEMS_PER_ORDER, rng.random()).min(tenant.products as u32);
+        let n = discrete(&ITEMS_PER_ORDER, rng.unit()).min(tenant.products as u32);
         let mut items: Vec<Item> = Vec::with_capacity(n as usize);
         while items.len() < n as usize {
             let product = self.product_by_rank(tenant, tenant.zipf.sample(&mut rng));
             if items.iter().any(|i| i.product == product) {
                 continue;
             }
-            let variant = rng.random_range(0..self.variants(product));
-            let quantity = match rng.random_range(0..100) {
+            let variant = rng.below(self.variants(product));
+            let quantity = match rng.below(100) {
                 0..=79 => 1,
                 80..=94 => 2,
                 _ => 3,
@@ -171,7 +169,7 @@ impl Model {
         let to_cent = |units: i64| (units + 50) / 100 * 100;
         let tax = to_cent(subtotal * tenant.tax_bp / 10_000);
         let shipping = if subtotal >= 50 * 10_000 { 0 } else { 49_900 };
-        let discount = if rng.random_bool(DISCOUNT_RATE) {
+        let discount = if rng.chance(DISCOUNT_RATE) {
             to_cent(subtotal / 10)
         } else {
             0
@@ -181,19 +179,19 @@ impl Model {
         // Stages, each some time after the previous one. A stage counts when it began two hours
         // before the seed's end, so that its ledger answers (seconds to an hour later) are in too.
         let as_of = self.config.as_of_us - 2 * HOUR_US;
-        let paid_at = created_us + rng.random_range(MINUTE_US..30 * MINUTE_US);
-        let processing_at = paid_at + rng.random_range(2 * HOUR_US..24 * HOUR_US);
-        let shipped_at = processing_at + rng.random_range(12 * HOUR_US..72 * HOUR_US);
-        let delivered_at = shipped_at + rng.random_range(DAY_US..5 * DAY_US);
-        let cancel = rng.random_bool(CANCEL_RATE);
-        let cancelled_at = paid_at + rng.random_range(HOUR_US..12 * HOUR_US);
-        let after_delivery = rng.random::<f64>();
-        let refunded_at = delivered_at + rng.random_range(2 * DAY_US..20 * DAY_US);
-        let charged_back_at = delivered_at + rng.random_range(10 * DAY_US..60 * DAY_US);
+        let paid_at = created_us + rng.range(MINUTE_US..30 * MINUTE_US);
+        let processing_at = paid_at + rng.range(2 * HOUR_US..24 * HOUR_US);
+        let shipped_at = processing_at + rng.range(12 * HOUR_US..72 * HOUR_US);
+        let delivered_at = shipped_at + rng.range(DAY_US..5 * DAY_US);
+        let cancel = rng.chance(CANCEL_RATE);
+        let cancelled_at = paid_at + rng.range(HOUR_US..12 * HOUR_US);
+        let after_delivery = rng.unit();
+        let refunded_at = delivered_at + rng.range(2 * DAY_US..20 * DAY_US);
+        let charged_back_at = delivered_at + rng.range(10 * DAY_US..60 * DAY_US);
 
         // Payment attempts: each declines with DECLINE_RATE (then 30%), at most three.
         let (method, provider, _) = {
-            let mut pick = rng.random_range(0..100);
+            let mut pick = rng.below(100) as u32;
             let mut chosen = METHODS[0];
             for m in METHODS {
                 if pick < m.2 {
@@ -205,15 +203,15 @@ impl Model {
             chosen
         };
         let mut payments = Vec::with_capacity(1);
-        let mut attempt_at = created_us + rng.random_range(10_000_000..60_000_000);
+        let mut attempt_at = created_us + rng.range(10_000_000..60_000_000);
         let mut declined_all = true;
         for attempt in 0..3 {
             if attempt_at >= as_of {
                 break;
             }
             let decline_p = if attempt == 0 { DECLINE_RATE } else { 0.3 };
-            let declined = rng.random_bool(decline_p);
-            let answer = (attempt_at + rng.random_range(200_000..3_000_000)).min(as_of - 1);
+            let declined = rng.chance(decline_p);
+            let answer = (attempt_at + rng.range(200_000..3_000_000)).min(as_of - 1);
             let mut ledger = vec![LedgerRow {
                 kind: "authorize",
                 status: "pending",
@@ -236,7 +234,7 @@ impl Model {
                     ledger,
                     declined: true,
                 });
-                attempt_at = answer + rng.random_range(MINUTE_US..10 * MINUTE_US);
+                attempt_at = answer + rng.range(MINUTE_US..10 * MINUTE_US);
                 continue;
             }
             declined_all = false;

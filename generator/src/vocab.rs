@@ -7,10 +7,8 @@ use fake::faker::company::en::CompanyName;
 use fake::faker::internet::en::UserAgent;
 use fake::faker::name::en::{FirstName, LastName};
 use fake::Fake;
-use rand::rngs::SmallRng;
-use rand::SeedableRng;
 
-use crate::rng::{key, Stream};
+use crate::rng::{key, Draw, Stream};
 
 /// A department: its name and the nouns its products are called by, most common first.
 pub struct Department {
@@ -353,8 +351,8 @@ const POOL: usize = 2048;
 
 impl Pools {
     pub fn new(seed: u64) -> Self {
-        let mut rng = SmallRng::seed_from_u64(key(seed, Stream::Pool, 0));
-        let mut make = |n: usize, f: &mut dyn FnMut(&mut SmallRng) -> String| {
+        let mut rng = Draw::new(key(seed, Stream::Pool, 0));
+        let mut make = |n: usize, f: &mut dyn FnMut(&mut Draw) -> String| {
             (0..n).map(|_| f(&mut rng)).collect::<Vec<_>>()
         };
         let first_names = make(POOL, &mut |r| FirstName().fake_with_rng(r));

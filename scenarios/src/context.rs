@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rand::rngs::SmallRng;
+use generator::rng::Draw;
 use rand::Rng;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -71,7 +71,7 @@ impl Default for Gateway {
 }
 
 impl Gateway {
-    pub async fn call(&self, rng: &mut SmallRng) {
+    pub async fn call(&self, rng: &mut Draw) {
         let ms = generator::distribution::log_normal(
             rng.random(),
             rng.random(),
@@ -196,7 +196,7 @@ impl Context {
     }
 
     /// A customer who can sign in (erased customers cannot), uniformly over all customers.
-    pub fn pick_user(&self, rng: &mut SmallRng) -> u64 {
+    pub fn pick_user(&self, rng: &mut Draw) -> u64 {
         let users = self.model.profile().users;
         loop {
             let u = rng.random_range(0..users);
@@ -207,7 +207,7 @@ impl Context {
     }
 
     /// A customer who has placed orders.
-    pub fn pick_customer(&self, rng: &mut SmallRng) -> u64 {
+    pub fn pick_customer(&self, rng: &mut Draw) -> u64 {
         for _ in 0..64 {
             let u = self.pick_user(rng);
             if !self.model.user_orders(u).is_empty() {
@@ -219,13 +219,13 @@ impl Context {
     }
 
     /// A tenant with the probability of its share of customers (the power law).
-    pub fn pick_tenant(&self, rng: &mut SmallRng) -> &Tenant {
+    pub fn pick_tenant(&self, rng: &mut Draw) -> &Tenant {
         let u = rng.random_range(0..self.model.profile().users);
         self.model.tenant_of_user(u)
     }
 
     /// A product of tenant `t` by popularity (Zipf), or among the hot best sellers.
-    pub fn pick_product(&self, t: &Tenant, rng: &mut SmallRng) -> u64 {
+    pub fn pick_product(&self, t: &Tenant, rng: &mut Draw) -> u64 {
         let rank = match self.hot {
             Some(hot) => t.zipf.sample(rng) % hot.min(t.products).max(1),
             None => t.zipf.sample(rng),

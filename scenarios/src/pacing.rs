@@ -7,8 +7,7 @@
 
 use std::time::Duration;
 
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
+use generator::rng::Draw;
 
 /// Constant: exactly 1/rate apart; Poisson: exponential gaps of mean 1/rate.
 pub use results::load::Arrivals;
@@ -93,7 +92,7 @@ pub struct Schedule {
     profile: Profile,
     warmup_ns: f64,
     window: Duration,
-    rng: SmallRng,
+    rng: Draw,
     /// Offset of the next operation, nanoseconds.
     next_ns: f64,
 }
@@ -109,7 +108,7 @@ impl Schedule {
             profile: Profile::Constant,
             warmup_ns: 0.0,
             window: Duration::ZERO,
-            rng: SmallRng::seed_from_u64(seed),
+            rng: Draw::new(seed),
             next_ns: 0.0,
         };
         // The first operation arrives one gap after the start, like every other.
@@ -133,7 +132,7 @@ impl Schedule {
         match self.arrivals {
             Arrivals::Constant => gap_ns,
             Arrivals::Poisson => {
-                let u: f64 = self.rng.random();
+                let u = self.rng.unit();
                 -(1.0 - u).ln() * gap_ns
             }
         }

@@ -163,6 +163,7 @@ impl Session {
         let environment = crate::provenance::collect(
             settings,
             &run,
+            &model,
             &admin,
             redis.clone(),
             clickhouse.as_ref(),

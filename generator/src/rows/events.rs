@@ -24,7 +24,7 @@ pub struct Actor<'a> {
 pub fn actor<'a>(m: &'a Model, h: u64) -> Actor<'a> {
     let u = h % m.profile().users;
     let tenant = m.tenant_of_user(u);
-    let mut rng = <rand::rngs::SmallRng as rand::SeedableRng>::seed_from_u64(mix(h ^ 77));
+    let mut rng = crate::rng::Draw::new(mix(h ^ 77));
     let product = m.product_by_rank(tenant, tenant.zipf.sample(&mut rng));
     Actor {
         tenant,

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use rand::rngs::SmallRng;
+use generator::rng::Draw;
 
 use crate::context::Context;
 use crate::failure::Failure;
@@ -69,7 +69,7 @@ impl From<generator::model::Tier> for TierTag {
 /// One operation's call: its seeded generator (a pure function of the run's seed and the
 /// operation's sequence number) and what it reports besides success or failure.
 pub struct Call {
-    pub rng: SmallRng,
+    pub rng: Draw,
     pub tier: Option<TierTag>,
     /// Serialization failures and deadlocks retried.
     pub retries: u32,
@@ -78,7 +78,7 @@ pub struct Call {
 }
 
 impl Call {
-    pub fn new(rng: SmallRng) -> Self {
+    pub fn new(rng: Draw) -> Self {
         Call {
             rng,
             tier: None,
@@ -89,7 +89,7 @@ impl Call {
 
     /// Ready for the next operation: a new generator, nothing reported yet (the notes keep
     /// their memory).
-    pub fn reset(&mut self, rng: SmallRng) {
+    pub fn reset(&mut self, rng: Draw) {
         self.rng = rng;
         self.tier = None;
         self.retries = 0;
