@@ -41,17 +41,15 @@ use scenarios::session::{self, Session};
 
 /// User + system CPU seconds of this process, or of its waited-for children.
 fn cpu_seconds(children: bool) -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    let fields: Vec<&str> = stat
-        .rsplit_once(") ")
-        .expect("stat line")
-        .1
-        .split_whitespace()
-        .collect();
-    // After the command name: utime is field 14 of the full line, index 11 here.
-    let (u, s) = if children { (13, 14) } else { (11, 12) };
-    let ticks: f64 = fields[u].parse::<f64>().unwrap() + fields[s].parse::<f64>().unwrap();
-    ticks / 100.0 // USER_HZ
+    let stat = procfs::process::Process::myself()
+        .and_then(|p| p.stat())
+        .expect("/proc/self/stat");
+    let ticks = if children {
+        (stat.cutime + stat.cstime) as f64
+    } else {
+        (stat.utime + stat.stime) as f64
+    };
+    ticks / procfs::ticks_per_second() as f64
 }
 
 /// One side's figures of one open-model run, µs.

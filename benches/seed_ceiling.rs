@@ -263,7 +263,7 @@ async fn main() {
     );
     println!(
         "peak memory of this process: {:.0} MB (holds the ceiling's pre-encoded chunks)",
-        load::summary::peak_memory() as f64 / 1e6
+        platform::services::process::peak_memory() as f64 / 1e6
     );
 
     // The three databases hold gigabytes at `medium`: drop them.

@@ -1,13 +1,16 @@
 //! # shopbench
 //!
-//! The command-line front of shopbench: parses the command line, loads the settings and calls
-//! the crates. Nothing here knows SQL or servers.
+//! The command-line front of shopbench: parses the command line, loads the settings, calls one
+//! library function per step of a command, maps errors to exit codes and prints. Nothing here
+//! knows SQL or servers (no `sqlx`, no `redis`, no statements).
 //!
 //! ## Layout
 //!
 //! - `cli.rs`: the clap-derive command line (doc comments are the help text).
 //! - `commands/`: one file per command group: `services.rs` (up, down, status), `schema.rs`
-//!   (apply, check, reset), `demo.rs`, `pending.rs` (commands of later releases).
+//!   (apply, check, reset), `seed.rs`, `verify.rs`, `run.rs`, `capacity.rs` and what they share
+//!   (`workload.rs`: mix overrides, the output folder, the live line, Ctrl-C), `report.rs`
+//!   (report, merge, compare), `demo.rs` (the other commands' real command lines, in order).
 //! - `exit.rs`: exit codes (0 ok, 1 check failed, 2 bad input, 3 environment) and the one-line
 //!   error printer that scrubs secrets.
 //!

@@ -47,15 +47,3 @@ pub fn ch(context: impl Into<String>) -> impl FnOnce(clickhouse::error::Error) -
     let context = context.into();
     move |source| Error::ClickHouse { context, source }
 }
-
-/// Bytes as "12.3 GB".
-pub fn human_bytes(b: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1000.0 && i + 1 < units.len() {
-        v /= 1000.0;
-        i += 1;
-    }
-    format!("{v:.1} {}", units[i])
-}

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use crate::histogram::{self, Encoded};
 use crate::load::Kind;
 use crate::run::{
-    Interval, IntervalOperation, OperationResult, RunResults, RunVerdict, ScheduleSummary, Source,
-    TierResult,
+    Interval, IntervalOperation, LoadGenerator, OperationResult, RunResults, RunVerdict,
+    ScheduleSummary, TierResult,
 };
 use crate::slo;
 
@@ -74,7 +74,7 @@ pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
         .iter()
         .flat_map(|r| {
             if r.merged_from.is_empty() {
-                vec![Source {
+                vec![LoadGenerator {
                     hostname: r.environment.machine.hostname.clone(),
                     started_at: r.started_at.clone(),
                     git_revision: r.environment.git_revision.clone(),

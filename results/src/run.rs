@@ -48,13 +48,13 @@ pub struct RunResults {
     /// Set by `report merge`: the load generators whose results were added together. The
     /// database figures are the first source's (every generator saw the same database).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub merged_from: Vec<Source>,
+    pub merged_from: Vec<LoadGenerator>,
 }
 
 /// One load generator's results inside a merged file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-pub struct Source {
+pub struct LoadGenerator {
     pub hostname: String,
     pub started_at: String,
     pub git_revision: String,

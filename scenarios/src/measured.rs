@@ -113,10 +113,10 @@ pub fn schedule(plan: &Plan, outcome: &Outcome) -> ScheduleSummary {
         }
     } else {
         format!(
-            "NOT KEEPING UP: {} of {} operations dropped (more than {:?} late or past the window's end), lag p99 {:.1} ms; the latency figures include the queueing, and the target rate was not reached",
+            "NOT KEEPING UP: {} of {} operations dropped (more than {} s late or past the window's end), lag p99 {:.1} ms; the latency figures include the queueing, and the target rate was not reached",
             all.dropped,
             all.scheduled,
-            plan.max_lag,
+            plan.max_lag.as_secs_f64(),
             lag.p99_us as f64 / 1e3
         )
     };

@@ -78,7 +78,9 @@ impl Profile {
     pub fn describe(&self) -> String {
         match self {
             Profile::Constant => "constant".into(),
-            Profile::Ramp { over } => format!("ramp from 10% to 100% over {over:?}"),
+            Profile::Ramp { over } => {
+                format!("ramp from 10% to 100% over {} s", over.as_secs_f64())
+            }
             Profile::Step { steps } => format!("{steps} equal steps up to 100%"),
         }
     }

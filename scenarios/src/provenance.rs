@@ -80,11 +80,6 @@ fn machine() -> Machine {
                 .map(|v| v.trim_matches('"').to_string())
         })
         .unwrap_or_else(|| std::env::consts::OS.to_string());
-    let memory_kb: u64 = read("/proc/meminfo")
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
     Machine {
         hostname: read("/proc/sys/kernel/hostname").trim().to_string(),
         os,
@@ -92,6 +87,6 @@ fn machine() -> Machine {
         cpus: std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1),
-        memory_bytes: memory_kb * 1024,
+        memory_bytes: platform::services::process::total_memory(),
     }
 }

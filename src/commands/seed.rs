@@ -6,11 +6,12 @@ use anyhow::{Context, Result};
 
 use crate::cli::SeedArgs;
 use crate::Outcome;
-use generator::error::{human_bytes, Error as SeedError};
+use generator::error::Error as SeedError;
 use generator::load::{self, images, postgres as pgload, progress::Mode};
 use generator::{Model, Plan, Profile, SeedConfig};
 use platform::services;
 use platform::Settings;
+use reports::format::bytes as human_bytes;
 
 fn profile(args: &SeedArgs) -> Profile {
     match args.scale_factor {

@@ -62,6 +62,8 @@ pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> R
             "deleting the partial chunk {c} of {}",
             phase.name()
         )))?;
+    // Polled here: `SETTINGS mutations_sync = 2` would make the server wait, but the ClickHouse
+    // Debian ships (18.16) predates that setting.
     loop {
         let pending: u64 = target
             .client

@@ -1,6 +1,7 @@
-//! The loaders: PostgreSQL phases in dependency order (parallel COPY BINARY, one transaction per
-//! chunk with its record), then the deferred keys, indexes and foreign keys, ANALYZE, the search index,
-//! the sample images and the ClickHouse phases. Memory is bounded by jobs × one chunk's buffers,
+//! The loaders, in the order a seed runs them: the sample images (object store), partitions and
+//! the deferral of keys, indexes and foreign keys, the PostgreSQL phases in dependency order
+//! (parallel COPY BINARY, one transaction per chunk with its record), the deferred objects
+//! rebuilt, ANALYZE and the analytics refresh, the search index, then the ClickHouse phases. Memory is bounded by jobs × one chunk's buffers,
 //! whatever the scale.
 
 pub mod clickhouse;

@@ -1,5 +1,5 @@
 //! Progress: a bar per table (indicatif) with rows/s and ETA, or nothing (`--quiet`), or one
-//! JSON object per finished phase (`--progress json`, for CI logs).
+//! JSON object per finished phase (`seed --json`, for CI logs).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;

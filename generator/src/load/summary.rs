@@ -45,20 +45,6 @@ pub fn phase_of(table: &str) -> &'static str {
     }
 }
 
-/// Peak resident set size of this process, from /proc (0 where there is none).
-pub fn peak_memory() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
-        .unwrap_or(0)
-}
-
 /// The summary of a seed that loaded `tables` in `seconds`.
 pub fn summary(
     config: &SeedConfig,
@@ -87,7 +73,7 @@ pub fn summary(
         rows,
         bytes,
         rows_per_second: per_second(rows, seconds),
-        peak_memory_bytes: peak_memory(),
+        peak_memory_bytes: platform::services::process::peak_memory(),
         planned_rows: plan.total_rows(),
         phases,
         tables,

@@ -293,74 +293,46 @@ pub async fn status(settings: &Settings) -> Result<Vec<StatusLine>> {
     }
     lines.push(line);
 
-    // Redis
+    // Redis and ClickHouse: managed or external, probed for their version when running.
     let url = settings
         .redis
         .url
         .clone()
         .or_else(|| state.redis.as_ref().map(redis::url));
-    let running =
-        settings.redis.url.is_some() || state.redis.as_ref().is_some_and(redis::is_running);
-    let mut line = StatusLine {
-        service: "redis",
-        mode: if settings.redis.url.is_some() {
-            "external"
-        } else {
-            "managed"
-        },
-        address: url.as_ref().map(|u| u.to_string()),
-        running: false,
-        detail: "not started".into(),
-    };
-    if let (Some(url), true) = (&url, running) {
-        match probe_redis(url).await {
-            Ok(v) => {
-                line.running = true;
-                line.detail = v;
-            }
-            Err(e) => line.detail = e,
-        }
-    } else if settings.redis.url.is_none() && process::find_binary("redis-server", &[]).is_none() {
-        line.mode = "not installed";
-        line.detail = "apt-get install -y redis-server, or set REDIS_URL".into();
-    }
-    lines.push(line);
-
-    // ClickHouse
+    let external = settings.redis.url.is_some();
+    let running = external || state.redis.as_ref().is_some_and(redis::is_running);
+    let installed = external || process::find_binary("redis-server", &[]).is_some();
+    lines.push(
+        server_line(
+            "redis",
+            (external, installed),
+            (url, running),
+            "apt-get install -y redis-server, or set REDIS_URL",
+            |u| Box::pin(probe_redis(u)),
+        )
+        .await,
+    );
     let url = settings
         .clickhouse
         .url
         .clone()
         .or_else(|| state.clickhouse.as_ref().map(clickhouse::url));
-    let running = settings.clickhouse.url.is_some()
+    let external = settings.clickhouse.url.is_some();
+    let running = external
         || state
             .clickhouse
             .as_ref()
             .is_some_and(clickhouse::is_running);
-    let mut line = StatusLine {
-        service: "clickhouse",
-        mode: if settings.clickhouse.url.is_some() {
-            "external"
-        } else {
-            "managed"
-        },
-        address: url.as_ref().map(|u| u.to_string()),
-        running: false,
-        detail: "not started".into(),
-    };
-    if let (Some(url), true) = (&url, running) {
-        match probe_clickhouse(url).await {
-            Ok(v) => {
-                line.running = true;
-                line.detail = v;
-            }
-            Err(e) => line.detail = e,
-        }
-    } else if !clickhouse_available(settings) {
-        line.mode = "not installed";
-        line.detail = "apt-get install -y clickhouse-server, or set CLICKHOUSE_URL".into();
-    }
-    lines.push(line);
+    lines.push(
+        server_line(
+            "clickhouse",
+            (external, clickhouse_available(settings)),
+            (url, running),
+            "apt-get install -y clickhouse-server, or set CLICKHOUSE_URL",
+            |u| Box::pin(probe_clickhouse(u)),
+        )
+        .await,
+    );
 
     // S3
     let url = settings
@@ -409,6 +381,40 @@ pub async fn status(settings: &Settings) -> Result<Vec<StatusLine>> {
     };
     lines.push(line);
     Ok(lines)
+}
+
+type Probe<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = std::result::Result<String, String>> + 'a>>;
+
+/// The status of a server that is external or managed at `url`: when it should be `running`,
+/// `probe` asks its version; not installed when it can be neither.
+async fn server_line(
+    service: &'static str,
+    (external, installed): (bool, bool),
+    (url, running): (Option<SecretUrl>, bool),
+    install: &str,
+    probe: impl for<'a> FnOnce(&'a SecretUrl) -> Probe<'a>,
+) -> StatusLine {
+    let mut line = StatusLine {
+        service,
+        mode: if external { "external" } else { "managed" },
+        address: url.as_ref().map(|u| u.to_string()),
+        running: false,
+        detail: "not started".into(),
+    };
+    if let (Some(url), true) = (&url, running) {
+        match probe(url).await {
+            Ok(version) => {
+                line.running = true;
+                line.detail = version;
+            }
+            Err(e) => line.detail = e,
+        }
+    } else if !installed {
+        line.mode = "not installed";
+        line.detail = install.into();
+    }
+    line
 }
 
 async fn probe_postgres(url: &SecretUrl) -> std::result::Result<String, String> {

@@ -194,18 +194,21 @@ pub fn log_tail(log: &Path, n: usize) -> String {
     crate::secret::scrub(&lines[lines.len().saturating_sub(n)..].join(" | "))
 }
 
-/// Total memory of the machine in bytes (from /proc/meminfo; 4 GiB if unreadable).
+/// Total memory of the machine in bytes (4 GiB if /proc cannot say).
 pub fn total_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map(|kb| kb * 1024)
+    use procfs::Current;
+    procfs::Meminfo::current()
+        .map(|m| m.mem_total)
         .unwrap_or(4 << 30)
+}
+
+/// Peak resident memory of this process in bytes (0 where /proc cannot say).
+pub fn peak_memory() -> u64 {
+    procfs::process::Process::myself()
+        .and_then(|p| p.status())
+        .ok()
+        .and_then(|s| s.vmhwm)
+        .map_or(0, |kib| kib * 1024)
 }
 
 pub fn cpu_count() -> usize {

@@ -4,7 +4,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -137,19 +136,15 @@ impl Workdir {
     pub fn save(&self, state: &State) -> Result<()> {
         self.create()?;
         let path = self.path("state.json");
-        let tmp = self.path("state.json.tmp");
         let text = serde_json::to_string_pretty(state).expect("state serializes");
-        let mut file = OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+        let fail = |e: std::io::Error| Error::io(format!("cannot write {}", path.display()), e);
+        // A temporary file beside it (created 0600: the state holds credentials), synced, then
+        // renamed into place, so a reader never sees half a state.
+        let mut file = tempfile::NamedTempFile::new_in(&self.root).map_err(fail)?;
         file.write_all(text.as_bytes())
-            .and_then(|_| file.sync_all())
-            .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
-        std::fs::rename(&tmp, &path)
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+            .and_then(|_| file.as_file().sync_all())
+            .map_err(fail)?;
+        file.persist(&path).map_err(|e| fail(e.error))?;
+        Ok(())
     }
 }

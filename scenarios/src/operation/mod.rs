@@ -113,6 +113,17 @@ pub enum Need {
     BatchRole,
 }
 
+impl Need {
+    pub fn name(self) -> &'static str {
+        match self {
+            Need::Redis => "Redis",
+            Need::ClickHouse => "ClickHouse",
+            Need::ObjectStore => "S3",
+            Need::BatchRole => "the batch role",
+        }
+    }
+}
+
 /// An operation as the registry knows it: its name in mixes, results and `--slo`, what it does,
 /// its default targets (mixes may override them), the services it needs and how it is built.
 pub struct Spec {
@@ -163,6 +174,29 @@ pub fn names() -> String {
         .map(|s| s.name)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The registry as a Markdown table (the README's operation list).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| operation | what it does | p95 / p99 target (ms) | needs besides PostgreSQL |\n|---|---|--:|---|\n",
+    );
+    for s in REGISTRY {
+        let needs: Vec<&str> = s.needs.iter().map(|n| n.name()).collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} / {} | {} |\n",
+            s.name,
+            s.description,
+            s.p95_ms,
+            s.p99_ms,
+            if needs.is_empty() {
+                "–".to_string()
+            } else {
+                needs.join(", ")
+            }
+        ));
+    }
+    out
 }
 
 /// The `point_read` statement (`$1` tenant, `$2` product): the parity benchmark gives pgbench
