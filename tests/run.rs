@@ -301,3 +301,41 @@ async fn running_without_a_seed_is_bad_input() {
     );
     s.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_from_another_generator_is_refused() {
+    // The workload picks entities by the model's arithmetic, so a run against data that another
+    // generator made (an earlier release's seed) would query rows that do not exist: refused.
+    let s = seeded().await;
+    let args = |dir: &str| {
+        vec![
+            "run".to_string(),
+            "--mix".into(),
+            "point-read".into(),
+            "--rate".into(),
+            "5".into(),
+            "--duration".into(),
+            "1s".into(),
+            "--warmup".into(),
+            "0s".into(),
+            "--out".into(),
+            dir.into(),
+        ]
+    };
+    let dir = out_dir(&s);
+    let dir = dir.to_str().unwrap();
+    for tamper in [
+        "UPDATE shopbench_meta.seed_runs SET summary = summary - 'data_digest'",
+        "UPDATE shopbench_meta.seed_runs SET summary = jsonb_set(summary, '{data_digest}', '\"0123456789abcdef\"')",
+    ] {
+        let mut admin = s.admin().await;
+        sqlx::query(tamper).execute(&mut admin).await.unwrap();
+        let line: Vec<String> = args(dir);
+        let out = s.run(&line.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(out.status.code(), Some(2), "{tamper}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("reseed"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    s.finish().await;
+}

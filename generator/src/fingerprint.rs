@@ -5,17 +5,18 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::model::Model;
+use crate::model::SeedConfig;
 use crate::plan::Plan;
 
-pub fn of(model: &Model, plan: &Plan) -> String {
+/// `sample`: the digest of the data's sample (`sample::digest`).
+pub fn of(config: &SeedConfig, plan: &Plan, sample: &str) -> String {
     // The object store's address is where the images live, not what the data is: two seeds that
     // differ only in the managed S3 port (chosen at `up`) hold the same data.
-    let mut config = model.config.clone();
+    let mut config = config.clone();
     config.image_base = String::new();
     let mut hasher = Sha256::new();
     hasher.update(serde_json::to_vec(&config).expect("the config serializes"));
     hasher.update(serde_json::to_vec(plan).expect("the plan serializes"));
-    hasher.update(crate::sample::digest(&crate::sample::tables(model)));
+    hasher.update(sample);
     hex::encode(hasher.finalize())
 }

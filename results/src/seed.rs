@@ -50,6 +50,11 @@ pub struct SeedSummary {
     /// Phase → wall seconds.
     pub phases: BTreeMap<String, f64>,
     pub tables: Vec<TableFigures>,
+    /// SHA-256 of a sample of the generated data (every table's first rows), as the seeding
+    /// shopbench generated it: a run checks its own generator against it, so data from another
+    /// generator is never mistaken for the model's. Absent in seeds of earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_digest: Option<String>,
 }
 
 /// `n` over `seconds`, 0 for an empty interval.

@@ -12,7 +12,7 @@ use crate::context::SearchBackend;
 pub async fn collect(
     settings: &Settings,
     run: &RunRecord,
-    model: &generator::Model,
+    sample: &str,
     admin: &PgPool,
     redis: Option<redis::aio::ConnectionManager>,
     clickhouse: Option<&clickhouse::Client>,
@@ -66,7 +66,7 @@ pub async fn collect(
         as_of: chrono::DateTime::from_timestamp_micros(run.config.as_of_us)
             .map(|d| d.date_naive().to_string())
             .unwrap_or_default(),
-        data_fingerprint: generator::fingerprint::of(model, &run.plan),
+        data_fingerprint: generator::fingerprint::of(&run.config, &run.plan, sample),
         seed_summary: run.summary.clone(),
     }
 }

@@ -278,7 +278,7 @@ pub async fn run(
         })
         .collect();
     Ok(summary::summary(
-        &model.config,
+        &model,
         plan,
         table_figures,
         phase_seconds,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use results::seed::{per_second, SeedSummary, TableFigures};
 
-use crate::model::SeedConfig;
+use crate::model::Model;
 use crate::plan::Plan;
 
 /// The phase whose time a table's figures use.
@@ -47,13 +47,14 @@ pub fn phase_of(table: &str) -> &'static str {
 
 /// The summary of a seed that loaded `tables` in `seconds`.
 pub fn summary(
-    config: &SeedConfig,
+    model: &Model,
     plan: &Plan,
     tables: Vec<TableFigures>,
     phases: BTreeMap<String, f64>,
     seconds: f64,
     jobs: usize,
 ) -> SeedSummary {
+    let config = &model.config;
     let rows = tables
         .iter()
         .filter(|t| !t.table.starts_with("s3."))
@@ -77,5 +78,6 @@ pub fn summary(
         planned_rows: plan.total_rows(),
         phases,
         tables,
+        data_digest: Some(crate::sample::digest(&crate::sample::tables(model))),
     }
 }
