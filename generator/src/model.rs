@@ -73,6 +73,7 @@ pub enum Tier {
     Small,
 }
 
+#[derive(Clone)]
 pub struct Model {
     pub config: SeedConfig,
     pub tenants: Vec<Tenant>,

@@ -6,15 +6,28 @@
 
 use generator::{Model, Profile, Scale, SeedConfig};
 
-#[test]
-fn the_tiny_seed_is_the_same_data_as_ever() {
-    let model = Model::new(SeedConfig {
+fn tiny(image_base: &str) -> Model {
+    Model::new(SeedConfig {
         profile: Profile::of(Scale::Tiny),
         seed: 42,
         as_of_us: 1_764_547_200_000_000, // 2025-12-01
         images: 16,
-        image_base: "s3://shopbench-images".into(),
-    });
+        image_base: image_base.into(),
+    })
+}
+
+#[test]
+fn where_the_images_live_is_not_what_the_data_is() {
+    let digest = |base: &str| generator::sample::digest(&generator::sample::tables(&tiny(base)));
+    assert_eq!(
+        digest("s3://shopbench-images"),
+        digest("http://127.0.0.1:41234/shopbench-images")
+    );
+}
+
+#[test]
+fn the_tiny_seed_is_the_same_data_as_ever() {
+    let model = tiny("s3://shopbench-images");
     let samples = generator::sample::tables(&model);
     let mut text = String::new();
     for s in &samples {
