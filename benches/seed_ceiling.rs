@@ -137,27 +137,8 @@ async fn main() {
         }
     }
     let ceiling_load = t.elapsed().as_secs_f64();
-    // Same rebuild as the seed: keys, indexes, foreign keys; `jobs` at a time within each step.
-    let objects = pgload::deferred(&pool).await.unwrap();
-    for kind in ["key", "index", "foreign key"] {
-        let names: Vec<String> = objects
-            .iter()
-            .filter(|(_, k)| k == kind)
-            .map(|(n, _)| n.clone())
-            .collect();
-        for batch in names.chunks(jobs) {
-            let tasks: Vec<_> = batch
-                .iter()
-                .map(|name| {
-                    let (pool, name) = (pool.clone(), name.clone());
-                    tokio::spawn(async move { pgload::restore(&pool, &name).await.unwrap() })
-                })
-                .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
-        }
-    }
+    // The same rebuild as the seed's.
+    load::rebuild(&pool, jobs).await.unwrap();
     let ceiling_total = t.elapsed().as_secs_f64();
     pool.close().await;
 

@@ -55,6 +55,25 @@ pub struct SeedSummary {
     /// generator is never mistaken for the model's. Absent in seeds of earlier versions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_digest: Option<String>,
+    /// Each deferred key, index and foreign key rebuilt after the load, with its time (the
+    /// rebuild phase's breakdown). Absent in seeds of earlier versions and in resumed seeds that
+    /// found everything rebuilt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rebuilds: Vec<Rebuild>,
+}
+
+/// One object rebuilt after the load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Rebuild {
+    /// `schema.name` of the key, index or foreign key.
+    pub name: String,
+    /// `key`, `index` or `foreign key`.
+    pub kind: String,
+    pub table: String,
+    /// The table's size when it was rebuilt, bytes (partitions included).
+    pub table_bytes: u64,
+    pub seconds: f64,
 }
 
 /// `n` over `seconds`, 0 for an empty interval.

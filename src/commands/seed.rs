@@ -237,6 +237,20 @@ fn print_summary(s: &results::seed::SeedSummary) {
         s.jobs,
         human_bytes(s.peak_memory_bytes)
     );
+    if !s.rebuilds.is_empty() {
+        let slowest: Vec<String> = s
+            .rebuilds
+            .iter()
+            .take(3)
+            .map(|r| format!("{} {:.1} s", r.name, r.seconds))
+            .collect();
+        println!(
+            "rebuilt {} keys, indexes and foreign keys in {:.1} s; slowest: {}",
+            s.rebuilds.len(),
+            s.phases.get("indexes").copied().unwrap_or(0.0),
+            slowest.join(", ")
+        );
+    }
 }
 
 /// Refuses (exit 3) when the filesystem of a local PostgreSQL cannot hold the plan.

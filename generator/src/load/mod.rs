@@ -23,7 +23,7 @@ use crate::model::{Model, DAY_US};
 use crate::phase::Phase;
 use crate::plan::Plan;
 use progress::Progress;
-use results::seed::{SeedSummary, TableFigures};
+use results::seed::{Rebuild, SeedSummary, TableFigures};
 
 pub struct Targets {
     pub clickhouse: Option<clickhouse::Target>,
@@ -56,6 +56,39 @@ where
         .try_collect::<Vec<()>>()
         .await
         .map(|_| ())
+}
+
+/// Rebuilds the deferred keys, indexes and foreign keys, `jobs` at a time, and says how long
+/// each took (slowest first). Keys and indexes together (neither needs the other), then the
+/// foreign keys (which need the keys they reference); largest tables first within each stage,
+/// so the jobs finish together rather than one long rebuild running alone at the end.
+pub async fn rebuild(pool: &PgPool, jobs: usize) -> Result<Vec<Rebuild>> {
+    let objects = postgres::deferred(pool).await?;
+    let rebuilds: Mutex<Vec<Rebuild>> = Mutex::default();
+    for foreign in [false, true] {
+        let stage: Vec<_> = objects
+            .iter()
+            .filter(|d| (d.kind == "foreign key") == foreign)
+            .cloned()
+            .collect();
+        let rebuilds = &rebuilds;
+        parallel(stage, jobs, |d| async move {
+            let started = Instant::now();
+            postgres::restore(pool, &d.name).await?;
+            rebuilds.lock().expect("rebuilds lock").push(Rebuild {
+                seconds: started.elapsed().as_secs_f64(),
+                name: d.name,
+                kind: d.kind,
+                table: d.table,
+                table_bytes: d.table_bytes,
+            });
+            Ok(())
+        })
+        .await?;
+    }
+    let mut rebuilds = rebuilds.into_inner().expect("rebuilds lock");
+    rebuilds.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+    Ok(rebuilds)
 }
 
 type Counters = Arc<Mutex<BTreeMap<String, (u64, u64)>>>;
@@ -215,14 +248,7 @@ pub async fn run(
     }
 
     let t = Instant::now();
-    let objects = postgres::deferred(pool).await?;
-    for kind in ["key", "index", "foreign key"] {
-        let group: Vec<_> = objects.iter().filter(|(_, k)| k == kind).cloned().collect();
-        parallel(group, options.jobs, |(name, _)| async move {
-            postgres::restore(pool, &name).await
-        })
-        .await?;
-    }
+    let rebuilds = rebuild(pool, options.jobs).await?;
     phase_seconds.insert("indexes".into(), t.elapsed().as_secs_f64());
     progress.say("keys and indexes built, foreign keys validated");
 
@@ -279,6 +305,7 @@ pub async fn run(
         .collect();
     Ok(summary::summary(
         &model,
+        rebuilds,
         plan,
         table_figures,
         phase_seconds,

@@ -167,16 +167,36 @@ pub async fn load_chunk(
 }
 
 /// The deferred objects still to rebuild: indexes first, then foreign keys.
-pub async fn deferred(pool: &PgPool) -> Result<Vec<(String, String)>> {
+/// A key, index or foreign key waiting to be rebuilt, with its table's size (partitions summed).
+#[derive(Debug, Clone)]
+pub struct Deferred {
+    pub name: String,
+    pub kind: String,
+    pub table: String,
+    pub table_bytes: u64,
+}
+
+/// The deferred objects, largest tables first (so that parallel rebuilds end together).
+pub async fn deferred(pool: &PgPool) -> Result<Vec<Deferred>> {
     let rows = sqlx::query(
-        "SELECT name, kind FROM shopbench_meta.deferred_objects ORDER BY kind DESC, name",
+        "SELECT d.name, d.kind, d.table_name,
+                (pg_table_size(d.table_name::regclass)
+                 + coalesce((SELECT sum(pg_table_size(i.inhrelid)) FROM pg_inherits i
+                              WHERE i.inhparent = d.table_name::regclass), 0))::bigint AS bytes
+           FROM shopbench_meta.deferred_objects d
+          ORDER BY bytes DESC, d.name",
     )
     .fetch_all(pool)
     .await
     .map_err(db("listing deferred indexes and foreign keys"))?;
     Ok(rows
         .iter()
-        .map(|r| (r.get("name"), r.get("kind")))
+        .map(|r| Deferred {
+            name: r.get("name"),
+            kind: r.get("kind"),
+            table: r.get("table_name"),
+            table_bytes: r.get::<i64, _>("bytes").max(0) as u64,
+        })
         .collect())
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use results::seed::{per_second, SeedSummary, TableFigures};
+use results::seed::{per_second, Rebuild, SeedSummary, TableFigures};
 
 use crate::model::Model;
 use crate::plan::Plan;
@@ -48,6 +48,7 @@ pub fn phase_of(table: &str) -> &'static str {
 /// The summary of a seed that loaded `tables` in `seconds`.
 pub fn summary(
     model: &Model,
+    rebuilds: Vec<Rebuild>,
     plan: &Plan,
     tables: Vec<TableFigures>,
     phases: BTreeMap<String, f64>,
@@ -79,5 +80,6 @@ pub fn summary(
         phases,
         tables,
         data_digest: Some(crate::sample::digest(&crate::sample::tables(model))),
+        rebuilds,
     }
 }

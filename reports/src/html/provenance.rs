@@ -179,6 +179,28 @@ fn seed_summary(page: &mut Page, seed: &SeedSummary) {
     if !t.is_empty() {
         page.table(&t);
     }
+    if !seed.rebuilds.is_empty() {
+        let total: f64 = seed.rebuilds.iter().map(|r| r.seconds).sum();
+        page.para(&format!(
+            "Keys, indexes and foreign keys were rebuilt after the load: {} objects, {:.1} s of work \
+             ({:.1} s of wall time with {} jobs); the slowest:",
+            seed.rebuilds.len(),
+            total,
+            seed.phases.get("indexes").copied().unwrap_or(0.0),
+            seed.jobs
+        ));
+        let mut t = Table::new(&["object", "kind", "table", "table size", "seconds"]);
+        for r in seed.rebuilds.iter().take(10) {
+            t.row(vec![
+                Cell::new(&r.name, Kind::Code),
+                Cell::text(&r.kind),
+                Cell::new(&r.table, Kind::Code),
+                Cell::num(bytes(r.table_bytes)),
+                Cell::num(format!("{:.2}", r.seconds)),
+            ]);
+        }
+        page.table(&t);
+    }
 }
 
 /// The first `limit` characters, on a character boundary, with an ellipsis when cut.
