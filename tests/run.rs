@@ -243,8 +243,23 @@ async fn lost_connections_are_reestablished_and_ctrl_c_writes_partial_results() 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Once the run's connections are open (the session is ready and measuring: no warmup),
+    // let it run, then kill them.
     let mut admin = s.admin().await;
+    for _ in 0..600 {
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+              AND application_name = 'shopbench-run' AND usename = 'shopbench_app'",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        if open > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let killed: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
           WHERE datname = current_database() AND application_name = 'shopbench-run' AND usename = 'shopbench_app') k",
@@ -266,9 +281,13 @@ async fn lost_connections_are_reestablished_and_ctrl_c_writes_partial_results() 
     assert!(r.interrupted, "{}", text(&out));
     assert!(text(&out).contains("partial results"), "{}", text(&out));
     let op = r.operation("point_read").unwrap();
-    // 7 s at 50/s; the connections lost at 3 s cost at most a few operations.
-    assert!(op.succeeded > 300, "{op:?}");
-    assert!((6.0..9.0).contains(&r.measured_s), "{}", r.measured_s);
+    // Interrupted well before the 60 s window; at 50/s over at least the 6 s between the
+    // connections opening and Ctrl-C, the four connections lost cost at most a few operations.
+    assert!(r.measured_s < 60.0, "{}", r.measured_s);
+    assert!(op.scheduled >= 200, "{op:?}");
+    let failed: u64 = op.failed.values().sum();
+    assert!(failed <= 8 && op.dropped == 0, "{op:?}");
+    assert_eq!(op.succeeded + failed, op.scheduled);
     for class in op.failed.keys() {
         assert!(
             *class == results::FailureClass::Connection
