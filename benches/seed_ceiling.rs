@@ -107,6 +107,8 @@ async fn main() {
     )
     .await
     .unwrap();
+    // The same audited bulk-load window as the seed's (its audit rows are in the chunks).
+    pgload::open_window(&pool, &config).await.unwrap();
     let mut by_phase: Vec<Vec<_>> = Vec::new();
     let mut current = None;
     for (phase, c, b) in chunks {
@@ -136,6 +138,9 @@ async fn main() {
             task.await.unwrap();
         }
     }
+    pgload::close_window(&pool, &config, "ceiling")
+        .await
+        .unwrap();
     let ceiling_load = t.elapsed().as_secs_f64();
     // The same rebuild as the seed's.
     load::rebuild(&pool, jobs).await.unwrap();

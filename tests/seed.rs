@@ -159,6 +159,26 @@ async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
         }
         child.wait().unwrap();
         let _ = PgConnection::ping(&mut conn).await;
+        if i == 1 {
+            // Killed inside the bulk-load window: it stays open (triggers off, the loader's
+            // grant) until a resumed seed closes it, and `schema check` says so.
+            let open: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM shopbench_meta.bulk_load_windows WHERE closed_at IS NULL",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            if open > 0 {
+                let check = s.run(&["schema", "check"]);
+                assert_eq!(
+                    check.status.code(),
+                    Some(1),
+                    "{}",
+                    String::from_utf8_lossy(&check.stdout)
+                );
+                assert!(String::from_utf8_lossy(&check.stdout).contains("bulk-load window"));
+            }
+        }
     }
     assert!(kills >= 3, "the seed was killed {kills} times");
     let out = ok(&s.run(&resume));
@@ -228,5 +248,95 @@ async fn dry_run_prints_the_plan_and_refuses_a_disk_too_small() {
         .await
         .unwrap();
     assert_eq!(seeded, 0, "a dry run loads nothing");
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bulk_load_window_leaves_a_sound_audit_trail() {
+    let s = Seeder::new().await;
+    ok(&s.run(&["seed", "--scale", "tiny", "--quiet"]));
+    // verify: the window closed with its counts, every financial row audited, entries dated at
+    // their rows and equal to to_jsonb of them.
+    let verified = ok(&s.run(&["verify"]));
+    assert!(verified.contains("0 failed"), "{verified}");
+    let mut admin = s.admin().await;
+    // The window closed: every audit trigger on, the loader's INSERT on the log revoked.
+    let disabled: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'audit\\_%' AND tgenabled = 'D'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(disabled, 0);
+    let granted: bool =
+        sqlx::query_scalar("SELECT has_table_privilege('shopbench_loader', 'audit.log', 'INSERT')")
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+    assert!(!granted, "the loader keeps INSERT on audit.log");
+    let mut loader = s.db.loader().await;
+    let err = sqlx::query("INSERT INTO audit.log (table_name, operation) VALUES ('x', 'INSERT')")
+        .execute(&mut loader)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("42501")
+    );
+    // The window itself is in the log: opened and closed, with the counts.
+    let marks: Vec<String> = sqlx::query_scalar(
+        "SELECT operation FROM audit.log WHERE table_name = 'shopbench_meta.bulk_load_windows' ORDER BY logged_at",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(marks, ["BULK_LOAD_STARTED", "BULK_LOAD_FINISHED"]);
+    // The entries are dated at their rows: spread over the history's monthly partitions.
+    let (partitions, oldest_days): (i64, f64) = sqlx::query_as(
+        "SELECT count(DISTINCT tableoid), (extract(epoch FROM now() - min(logged_at)) / 86400)::float8 \
+           FROM audit.log WHERE bulk_load IS NOT NULL AND operation = 'INSERT'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(
+        partitions > 12 && oldest_days > 365.0,
+        "{partitions} partitions, oldest {oldest_days} days"
+    );
+    // The application role cannot open a window.
+    let mut app = s.db.app(None).await;
+    let err = sqlx::query("SELECT shopbench_meta.open_bulk_load(gen_random_uuid(), 'x')")
+        .execute(&mut app)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.as_database_error().and_then(|e| e.code()).as_deref(),
+        Some("42501")
+    );
+    // After the seed, a write is audited by the trigger again.
+    sqlx::query(
+        "INSERT INTO shop.payment_transactions (tenant_id, payment_id, order_created_at, transaction_type, amount, status) \
+         SELECT tenant_id, id, order_created_at, 'void', 0, 'pending' FROM shop.payments LIMIT 1",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit.log WHERE bulk_load IS NULL AND operation = 'INSERT' \
+            AND table_name = 'shop.payment_transactions'",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+    // An open window (a seed running or killed) is a `schema check` problem.
+    sqlx::query("SELECT shopbench_meta.open_bulk_load(gen_random_uuid(), 'x')")
+        .execute(&mut loader)
+        .await
+        .unwrap();
+    let check = s.run(&["schema", "check"]);
+    assert_eq!(check.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(text.contains("bulk-load window"), "{text}");
     s.finish().await;
 }

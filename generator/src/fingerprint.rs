@@ -20,3 +20,26 @@ pub fn of(config: &SeedConfig, plan: &Plan, sample: &str) -> String {
     hasher.update(sample);
     hex::encode(hasher.finalize())
 }
+
+/// The run id of a seed of `config`: its bulk-load window's id and the mark on every audit
+/// entry it writes as data. Derived from the configuration (less the object store's address),
+/// so a resumed seed finds its window again and every job writes the same bytes.
+pub fn run_id(config: &SeedConfig) -> uuid::Uuid {
+    let mut config = config.clone();
+    config.image_base = String::new();
+    let digest = Sha256::digest(serde_json::to_vec(&config).expect("the config serializes"));
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = 0x80 | (b[6] & 0x0f); // version 8: custom
+    b[8] = 0x80 | (b[8] & 0x3f); // RFC 4122 variant
+    uuid::Uuid::from_bytes(b)
+}
+
+/// SHA-256 of the configuration (less the object store's address), recorded when the window opens.
+pub fn config_digest(config: &SeedConfig) -> String {
+    let mut config = config.clone();
+    config.image_base = String::new();
+    hex::encode(Sha256::digest(
+        serde_json::to_vec(&config).expect("the config serializes"),
+    ))
+}

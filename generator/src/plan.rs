@@ -39,7 +39,7 @@ impl Plan {
 }
 
 pub fn qualified(t: Table) -> String {
-    format!("shop.{}", t.name())
+    t.qualified()
 }
 
 /// Order-table counts of the orders in `range`, per table.

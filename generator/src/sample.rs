@@ -39,7 +39,7 @@ pub fn tables(model: &Model) -> Vec<TableSample> {
         let batch = phase.generate(m, 0);
         for (table, buffer) in &batch.tables {
             out.push(TableSample {
-                table: format!("shop.{}", table.name()),
+                table: table.qualified(),
                 rows: buffer.rows(),
                 sha256: hex::encode(Sha256::digest(buffer.bytes())),
             });

@@ -87,6 +87,13 @@ pub async fn verify(
                 Some(t) => crate::load::clickhouse::count(t, ch_table).await?,
                 None => continue,
             }
+        } else if table == "audit.log" {
+            // The plan's audit rows are the financial rows' entries written in the window.
+            scalar_i64(
+                pool,
+                "SELECT count(*) FROM audit.log WHERE bulk_load IS NOT NULL AND operation = 'INSERT'",
+            )
+            .await? as u64
         } else {
             crate::load::postgres::count(pool, table).await?
         };
@@ -147,6 +154,8 @@ pub async fn verify(
         orphan_total == 0,
         format!("{} foreign keys, {orphan_total} orphans", fks.len()),
     );
+
+    audit_trail(m, pool, &mut r).await?;
 
     // Invariants.
     let invariants: [(&str, &str); 6] = [
@@ -321,4 +330,112 @@ pub async fn verify(
         ),
     );
     Ok(r)
+}
+
+/// The audit trail written as data in the bulk-load window (schema/postgres/0012): the window
+/// closed with its counts holding, every financial row with its entry, each entry dated at its
+/// row's time and (for a sample of rows no workload has changed since) holding what the trigger
+/// would have written: `to_jsonb` of the row, timestamps in UTC.
+async fn audit_trail(m: &Model, pool: &PgPool, r: &mut Report) -> Result<()> {
+    const AUDITED: [&str; 4] = [
+        "shop.orders",
+        "shop.order_items",
+        "shop.payments",
+        "shop.payment_transactions",
+    ];
+    let run = crate::fingerprint::run_id(&m.config);
+    let window = sqlx::query(
+        "SELECT closed_at IS NOT NULL AS closed, counts FROM shopbench_meta.bulk_load_windows WHERE run_id = $1",
+    )
+    .bind(run)
+    .fetch_optional(pool)
+    .await
+    .map_err(db("verify: reading the bulk-load window"))?;
+    let Some(window) = window else {
+        r.add(
+            "bulk-load window",
+            false,
+            format!("no window {run} recorded"),
+        );
+        return Ok(());
+    };
+    let closed: bool = window.get("closed");
+    let counts: Option<serde_json::Value> = window.get("counts");
+    r.add("bulk-load window closed", closed, format!("window {run}"));
+    let per_table: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT table_name, count(*) FROM audit.log WHERE bulk_load = $1 AND operation = 'INSERT' GROUP BY 1",
+    )
+    .bind(run)
+    .fetch_all(pool)
+    .await
+    .map_err(db("verify: counting bulk audit entries"))?;
+    for table in AUDITED {
+        let entries = per_table
+            .iter()
+            .find(|(t, _)| t == table)
+            .map_or(0, |(_, n)| *n);
+        let recorded = counts.as_ref().map(|c| &c[table]);
+        let (rows, audited) = (
+            recorded.and_then(|c| c["rows"].as_i64()),
+            recorded.and_then(|c| c["audited"].as_i64()),
+        );
+        r.add(
+            format!("window counts {table}"),
+            audited == Some(entries) && rows == Some(entries),
+            format!(
+                "recorded at the close: {} rows, {} entries; {entries} entries now",
+                rows.map_or("?".into(), |n| n.to_string()),
+                audited.map_or("?".into(), |n| n.to_string())
+            ),
+        );
+        let missing = scalar_i64(
+            pool,
+            &format!(
+                "SELECT count(*) FROM {table} x WHERE NOT EXISTS (SELECT 1 FROM audit.log a \
+                  WHERE a.tenant_id = x.tenant_id AND a.table_name = '{table}' AND a.row_id = x.id \
+                    AND a.operation = 'INSERT')"
+            ),
+        )
+        .await?;
+        r.add(
+            format!("audited {table}"),
+            missing == 0,
+            format!("{missing} rows without their audit entry"),
+        );
+        // A sample of rows never updated since: their entry is to_jsonb of the row.
+        let mut tx = pool.begin().await.map_err(db("verify: a transaction"))?;
+        sqlx::query("SET LOCAL TimeZone = 'UTC'")
+            .execute(&mut *tx)
+            .await
+            .map_err(db("verify: setting the time zone"))?;
+        let (same, sampled): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT count(*) FILTER (WHERE a.new_row = to_jsonb(x)), count(*) \
+               FROM (SELECT * FROM {table} LIMIT 500) x \
+               JOIN audit.log a ON a.tenant_id = x.tenant_id AND a.table_name = '{table}' \
+                AND a.row_id = x.id AND a.operation = 'INSERT' AND a.bulk_load IS NOT NULL \
+              WHERE NOT EXISTS (SELECT 1 FROM audit.log u WHERE u.tenant_id = x.tenant_id \
+                AND u.table_name = '{table}' AND u.row_id = x.id AND u.operation = 'UPDATE')"
+        ))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db("verify: comparing audit entries with their rows"))?;
+        tx.commit().await.map_err(db("verify: a transaction"))?;
+        r.add(
+            format!("audit entries are their rows {table}"),
+            sampled > 0 && same == sampled,
+            format!("{same} of {sampled} sampled entries equal to_jsonb of their row"),
+        );
+    }
+    let misdated = scalar_i64(
+        pool,
+        "SELECT count(*) FROM audit.log WHERE bulk_load IS NOT NULL AND operation = 'INSERT' \
+          AND logged_at <> (new_row->>'created_at')::timestamptz",
+    )
+    .await?;
+    r.add(
+        "audit entries dated at their rows",
+        misdated == 0,
+        format!("{misdated} entries dated otherwise"),
+    );
+    Ok(())
 }

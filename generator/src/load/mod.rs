@@ -238,6 +238,19 @@ pub async fn run(
         "partitions ready; {deferred} keys, indexes and foreign keys deferred until the load is done"
     ));
 
+    // The financial rows' audit entries are written as data inside an audited bulk-load window
+    // (schema/postgres/0012): opened here (or found open by a resumed seed), closed once every
+    // PostgreSQL phase is in.
+    let window = postgres::open_window(pool, &model.config).await?;
+    progress.say(&format!(
+        "bulk-load window {} ({}): audit entries written as data",
+        crate::fingerprint::run_id(&model.config),
+        match window {
+            postgres::Window::Opened => "opened",
+            postgres::Window::Open => "already open: resuming inside it",
+            postgres::Window::Closed => "already closed",
+        }
+    ));
     for phase in Phase::POSTGRES {
         let t = Instant::now();
         load_postgres_phase(&model, pool, phase, plan, options, &progress, &counters).await?;
@@ -245,6 +258,18 @@ pub async fn run(
         phase_seconds.insert(phase.name().into(), secs);
         progress
             .event(serde_json::json!({"event": "phase", "phase": phase.name(), "seconds": secs}));
+    }
+    let data_digest = {
+        let m = model.clone();
+        tokio::task::spawn_blocking(move || crate::sample::digest(&crate::sample::tables(&m)))
+            .await
+            .expect("sampling does not panic")
+    };
+    if window != postgres::Window::Closed {
+        let t = Instant::now();
+        let counts = postgres::close_window(pool, &model.config, &data_digest).await?;
+        phase_seconds.insert("window".into(), t.elapsed().as_secs_f64());
+        progress.say(&format!("bulk-load window closed: {counts}"));
     }
 
     let t = Instant::now();
@@ -303,13 +328,16 @@ pub async fn run(
             TableFigures::new(name, rows, bytes, seconds)
         })
         .collect();
-    Ok(summary::summary(
-        &model,
+    Ok(SeedSummary {
+        data_digest: Some(data_digest),
         rebuilds,
-        plan,
-        table_figures,
-        phase_seconds,
-        started.elapsed().as_secs_f64(),
-        options.jobs,
-    ))
+        ..summary::summary(
+            &model,
+            plan,
+            table_figures,
+            phase_seconds,
+            started.elapsed().as_secs_f64(),
+            options.jobs,
+        )
+    })
 }

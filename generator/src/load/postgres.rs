@@ -80,9 +80,10 @@ pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
 }
 
 pub async fn begin_run(pool: &PgPool, config: &SeedConfig, plan: &Plan) -> Result<()> {
-    sqlx::query("INSERT INTO shopbench_meta.seed_runs (config, plan) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO shopbench_meta.seed_runs (config, plan, run_id) VALUES ($1, $2, $3)")
         .bind(serde_json::to_value(config).expect("config serializes"))
         .bind(serde_json::to_value(plan).expect("plan serializes"))
+        .bind(crate::fingerprint::run_id(config))
         .execute(pool)
         .await
         .map_err(db("recording the seed run"))?;
@@ -96,6 +97,47 @@ pub async fn finish_run(pool: &PgPool, summary: &SeedSummary) -> Result<()> {
         .await
         .map_err(db("recording the end of the seed"))?;
     Ok(())
+}
+
+/// Where a seed's bulk-load window stands when it asks to open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Opened now: the INSERT audit triggers are off, the loader may write the audit log.
+    Opened,
+    /// Already open for this run (a resumed seed continues inside it).
+    Open,
+    /// This run's window was closed: every PostgreSQL phase was loaded before it closed.
+    Closed,
+}
+
+/// Opens the bulk-load window of the seed of `config` (migration 0012; audited there).
+pub async fn open_window(pool: &PgPool, config: &SeedConfig) -> Result<Window> {
+    let state: String = sqlx::query_scalar("SELECT shopbench_meta.open_bulk_load($1, $2)")
+        .bind(crate::fingerprint::run_id(config))
+        .bind(crate::fingerprint::config_digest(config))
+        .fetch_one(pool)
+        .await
+        .map_err(db("opening the bulk-load window"))?;
+    Ok(match state.as_str() {
+        "opened" => Window::Opened,
+        "open" => Window::Open,
+        _ => Window::Closed,
+    })
+}
+
+/// Closes the window: the audit triggers on again, the loader's INSERT on the log revoked,
+/// BULK_LOAD_FINISHED recorded with per-table counts and `digest`. Returns the counts.
+pub async fn close_window(
+    pool: &PgPool,
+    config: &SeedConfig,
+    digest: &str,
+) -> Result<serde_json::Value> {
+    sqlx::query_scalar("SELECT shopbench_meta.close_bulk_load($1, $2)")
+        .bind(crate::fingerprint::run_id(config))
+        .bind(digest)
+        .fetch_one(pool)
+        .await
+        .map_err(db("closing the bulk-load window"))
 }
 
 /// Monthly partitions for the whole history (and the current month, for the audit log), then
@@ -146,13 +188,13 @@ pub async fn load_chunk(
         let mut copy = tx
             .copy_in_raw(&table.copy_statement())
             .await
-            .map_err(db(context(&format!("COPY shop.{} of", table.name()))))?;
+            .map_err(db(context(&format!("COPY {} of", table.qualified()))))?;
         copy.send(buf.bytes())
             .await
-            .map_err(db(context(&format!("COPY shop.{} of", table.name()))))?;
+            .map_err(db(context(&format!("COPY {} of", table.qualified()))))?;
         copy.finish()
             .await
-            .map_err(db(context(&format!("COPY shop.{} of", table.name()))))?;
+            .map_err(db(context(&format!("COPY {} of", table.qualified()))))?;
     }
     sqlx::query("INSERT INTO shopbench_meta.seed_chunks (phase, chunk, rows, bytes) VALUES ($1, $2, $3, $4)")
         .bind(phase.name())

@@ -2,6 +2,7 @@
 //! model (a range of users, products, orders or events) into COPY BINARY buffers, one per table.
 
 pub mod analytics;
+pub mod audit;
 pub mod catalog;
 pub mod events;
 pub mod orders;
@@ -33,9 +34,12 @@ pub enum Table {
     PaymentTransactions,
     Events,
     PageViews,
+    /// `audit.log`: the financial rows' audit entries, written as data in a bulk-load window.
+    AuditLog,
 }
 
 impl Table {
+    /// The shop tables (the audit log is not one).
     pub const ALL: [Table; 20] = [
         Table::Tenants,
         Table::Categories,
@@ -81,6 +85,15 @@ impl Table {
             Table::PaymentTransactions => "payment_transactions",
             Table::Events => "events",
             Table::PageViews => "page_views",
+            Table::AuditLog => "log",
+        }
+    }
+
+    /// `schema.table`.
+    pub fn qualified(self) -> String {
+        match self {
+            Table::AuditLog => "audit.log".into(),
+            t => format!("shop.{}", t.name()),
         }
     }
 
@@ -107,13 +120,14 @@ impl Table {
             Table::PaymentTransactions => "tenant_id, id, payment_id, order_created_at, transaction_type, amount, currency, status, gateway_transaction_id, gateway_response, created_at",
             Table::Events => "tenant_id, id, user_id, session_id, event_type, event_data, created_at",
             Table::PageViews => "tenant_id, id, user_id, session_id, page_url, page_title, referrer, user_agent, ip_address, created_at",
+            Table::AuditLog => "id, logged_at, tenant_id, table_name, operation, row_id, new_row, bulk_load",
         }
     }
 
     pub fn copy_statement(self) -> String {
         format!(
-            "COPY shop.{} ({}) FROM STDIN (FORMAT binary)",
-            self.name(),
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            self.qualified(),
             self.columns()
         )
     }

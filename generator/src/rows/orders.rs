@@ -1,6 +1,7 @@
 //! Orders with their lines, status history, payments, idempotency keys and ledger rows; one
 //! chunk is a range of global order indexes (customer-major: a customer's orders are adjacent).
 
+use super::audit::{self, Entry, RowJson};
 use super::{token, Batch, Table};
 use crate::lifecycle::{Order, Status};
 use crate::model::{uuid7, Model, Tenant, DAY_US};
@@ -14,6 +15,7 @@ pub const TABLES: &[Table] = &[
     Table::Payments,
     Table::PaymentIdempotencyKeys,
     Table::PaymentTransactions,
+    Table::AuditLog,
 ];
 
 /// Idempotency keys are kept for this long after their payment (then purged by the application).
@@ -47,11 +49,15 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
     // The address is sealed with a nonce of (customer, kind), so every order of the customer
     // carries the same ciphertext of the same plaintext (an equality leak only, never a reused
     // keystream on different data).
-    let (want_items, want_history, want_ledger) = (
+    let (want_items, want_history, want_ledger, want_audit) = (
         batch.wants(Table::OrderItems),
         batch.wants(Table::OrderStatusHistory),
         batch.wants(Table::PaymentTransactions),
+        batch.wants(Table::AuditLog),
     );
+    // The financial rows' audit entries (see audit.rs), tied to this seed's window.
+    let run = crate::fingerprint::run_id(&m.config);
+    let mut json = RowJson::default();
     let mut current: Option<(u64, uuid::Uuid, Vec<u8>, Vec<u8>)> = None;
     for_each_order(m, range, |o, t| {
         if current.as_ref().map(|c| c.0) != Some(o.user) {
@@ -74,6 +80,7 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
         let (_, user_id, shipping, billing) = current.as_ref().expect("set above");
         let user_id = *user_id;
         let h = key(m.seed(), Stream::Order, o.index);
+        let notes = (h % 40 == 0).then_some("Please leave at the front door.");
         if batch.wants(Table::Orders) {
             batch
                 .buffer(Table::Orders)
@@ -91,10 +98,46 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
                 .text(t.currency)
                 .bytea(shipping)
                 .bytea(billing)
-                .opt_text((h % 40 == 0).then_some("Please leave at the front door."))
+                .opt_text(notes)
                 .ts_us(o.updated_us())
                 .opt_ts_us(o.shipped_us)
                 .opt_ts_us(o.delivered_us);
+        }
+        if want_audit {
+            let order_number = format!("ORD-{}", o.id.simple()).to_uppercase();
+            let row = json
+                .begin()
+                .uuid("tenant_id", t.id)
+                .uuid("id", o.id)
+                .ts("created_at", o.created_us)
+                .text("order_number", &order_number)
+                .uuid("user_id", user_id)
+                .text("status", o.status.as_str())
+                .num4("subtotal", o.subtotal)
+                .num4("tax_amount", o.tax)
+                .num4("shipping_amount", o.shipping)
+                .num4("discount_amount", o.discount)
+                .num4("total_amount", o.total)
+                .text("currency", t.currency)
+                .bytea("shipping_address", shipping)
+                .bytea("billing_address", billing)
+                .opt_text("notes", notes)
+                .ts("updated_at", o.updated_us())
+                .opt_ts("shipped_at", o.shipped_us)
+                .opt_ts("delivered_at", o.delivered_us)
+                .end();
+            audit::entry(
+                batch,
+                run,
+                Entry {
+                    tenant: t.id,
+                    table: "shop.orders",
+                    row_id: o.id,
+                    at_us: o.created_us,
+                    h,
+                    row,
+                },
+            );
         }
         for (i, item) in o.items.iter().enumerate().filter(|_| want_items) {
             crate::rows::catalog::product_name(m, t, item.product, &mut name);
@@ -103,21 +146,56 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
                 use std::fmt::Write;
                 let _ = write!(sku, "-{}", item.variant);
             }
+            let line_id = uuid7(o.created_us / 1000, h ^ (100 + i as u64));
+            let (product_id, variant_id) = (
+                m.product_id(item.product),
+                m.variant_id(t, item.product, item.variant),
+            );
+            let line_total = item.unit_price * item.quantity as i64;
             batch
                 .buffer(Table::OrderItems)
                 .row(12)
                 .uuid(t.id)
-                .uuid(uuid7(o.created_us / 1000, h ^ (100 + i as u64)))
+                .uuid(line_id)
                 .uuid(o.id)
                 .ts_us(o.created_us)
-                .uuid(m.product_id(item.product))
-                .uuid(m.variant_id(t, item.product, item.variant))
+                .uuid(product_id)
+                .uuid(variant_id)
                 .text(&sku)
                 .text(&name)
                 .i32(item.quantity)
                 .numeric4(item.unit_price)
-                .numeric4(item.unit_price * item.quantity as i64)
+                .numeric4(line_total)
                 .ts_us(o.created_us);
+            if want_audit {
+                let row = json
+                    .begin()
+                    .uuid("tenant_id", t.id)
+                    .uuid("id", line_id)
+                    .uuid("order_id", o.id)
+                    .ts("order_created_at", o.created_us)
+                    .uuid("product_id", product_id)
+                    .uuid("variant_id", variant_id)
+                    .text("sku", &sku)
+                    .text("name", &name)
+                    .int("quantity", item.quantity as i64)
+                    .num4("unit_price", item.unit_price)
+                    .num4("total_price", line_total)
+                    .ts("created_at", o.created_us)
+                    .end();
+                audit::entry(
+                    batch,
+                    run,
+                    Entry {
+                        tenant: t.id,
+                        table: "shop.order_items",
+                        row_id: line_id,
+                        at_us: o.created_us,
+                        h: h ^ (100 + i as u64),
+                        row,
+                    },
+                );
+            }
         }
         for (i, (status, at)) in o.history.iter().enumerate().filter(|_| want_history) {
             let by_customer = matches!(status, Status::Pending);
@@ -142,7 +220,24 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
             let pid = uuid7(p.created_us / 1000, ph);
             token("pi_", ph, &mut tok);
             token("idem_", ph ^ 1, &mut tok2);
-            let card = matches!(p.method, "credit_card" | "debit_card");
+            // The card's token, brand, last four digits and expiry (cards only).
+            let card = matches!(p.method, "credit_card" | "debit_card").then(|| {
+                let mut gt = String::new();
+                token("tok_", ph ^ 2, &mut gt);
+                let brands = ["visa", "mastercard", "amex", "discover"];
+                (
+                    gt,
+                    brands[(ph % 4) as usize],
+                    format!("{:04}", ph / 4 % 10_000),
+                    1 + (ph / 40_000 % 12) as i16,
+                    2026 + (ph / 480_000 % 6) as i16,
+                )
+            });
+            let gateway = if p.declined {
+                r#"{"code": "card_declined", "decline_code": "insufficient_funds"}"#
+            } else {
+                r#"{"code": "approved"}"#
+            };
             if batch.wants(Table::Payments) {
                 let b = batch.buffer(Table::Payments);
                 b.row(19)
@@ -157,25 +252,51 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
                     .numeric4(o.total)
                     .text(t.currency)
                     .text(p.status);
-                if card {
-                    let mut gt = String::new();
-                    token("tok_", ph ^ 2, &mut gt);
-                    let brands = ["visa", "mastercard", "amex", "discover"];
-                    b.text(&gt)
-                        .text(brands[(ph % 4) as usize])
-                        .text(&format!("{:04}", ph / 4 % 10_000))
-                        .i16(1 + (ph / 40_000 % 12) as i16)
-                        .i16(2026 + (ph / 480_000 % 6) as i16);
-                } else {
-                    b.null().null().null().null().null();
+                match &card {
+                    Some((gt, brand, last4, month, year)) => {
+                        b.text(gt).text(brand).text(last4).i16(*month).i16(*year);
+                    }
+                    None => {
+                        b.null().null().null().null().null();
+                    }
                 }
-                b.jsonb(if p.declined {
-                    r#"{"code": "card_declined", "decline_code": "insufficient_funds"}"#
-                } else {
-                    r#"{"code": "approved"}"#
-                })
-                .ts_us(p.created_us)
-                .ts_us(p.updated_us);
+                b.jsonb(gateway).ts_us(p.created_us).ts_us(p.updated_us);
+            }
+            if want_audit {
+                let row = json
+                    .begin()
+                    .uuid("tenant_id", t.id)
+                    .uuid("id", pid)
+                    .uuid("order_id", o.id)
+                    .ts("order_created_at", o.created_us)
+                    .text("payment_method", p.method)
+                    .text("payment_provider", p.provider)
+                    .text("external_payment_id", &tok)
+                    .text("idempotency_key", &tok2)
+                    .num4("amount", o.total)
+                    .text("currency", t.currency)
+                    .text("status", p.status)
+                    .opt_text("gateway_token", card.as_ref().map(|c| c.0.as_str()))
+                    .opt_text("card_brand", card.as_ref().map(|c| c.1))
+                    .opt_text("card_last4", card.as_ref().map(|c| c.2.as_str()))
+                    .opt_int("card_exp_month", card.as_ref().map(|c| c.3 as i64))
+                    .opt_int("card_exp_year", card.as_ref().map(|c| c.4 as i64))
+                    .raw("gateway_response", gateway)
+                    .ts("created_at", p.created_us)
+                    .ts("updated_at", p.updated_us)
+                    .end();
+                audit::entry(
+                    batch,
+                    run,
+                    Entry {
+                        tenant: t.id,
+                        table: "shop.payments",
+                        row_id: pid,
+                        at_us: p.created_us,
+                        h: ph,
+                        row,
+                    },
+                );
             }
             if as_of - p.created_us < IDEMPOTENCY_WINDOW_US {
                 batch
@@ -190,11 +311,17 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
             for (k, l) in p.ledger.iter().enumerate().filter(|_| want_ledger) {
                 let lh = ph ^ (0x10000 + k as u64);
                 token("txn_", lh, &mut tok);
+                let id = uuid7(l.at_us / 1000, lh);
+                let gateway = match l.status {
+                    "failed" => r#"{"code": "card_declined"}"#,
+                    "pending" => r#"{"code": "requested"}"#,
+                    _ => r#"{"code": "approved"}"#,
+                };
                 batch
                     .buffer(Table::PaymentTransactions)
                     .row(11)
                     .uuid(t.id)
-                    .uuid(uuid7(l.at_us / 1000, lh))
+                    .uuid(id)
                     .uuid(pid)
                     .ts_us(o.created_us)
                     .text(l.kind)
@@ -202,12 +329,36 @@ pub fn orders(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
                     .text(t.currency)
                     .text(l.status)
                     .text(&tok)
-                    .jsonb(match l.status {
-                        "failed" => r#"{"code": "card_declined"}"#,
-                        "pending" => r#"{"code": "requested"}"#,
-                        _ => r#"{"code": "approved"}"#,
-                    })
+                    .jsonb(gateway)
                     .ts_us(l.at_us);
+                if want_audit {
+                    let row = json
+                        .begin()
+                        .uuid("tenant_id", t.id)
+                        .uuid("id", id)
+                        .uuid("payment_id", pid)
+                        .ts("order_created_at", o.created_us)
+                        .text("transaction_type", l.kind)
+                        .num4("amount", l.amount)
+                        .text("currency", t.currency)
+                        .text("status", l.status)
+                        .text("gateway_transaction_id", &tok)
+                        .raw("gateway_response", gateway)
+                        .ts("created_at", l.at_us)
+                        .end();
+                    audit::entry(
+                        batch,
+                        run,
+                        Entry {
+                            tenant: t.id,
+                            table: "shop.payment_transactions",
+                            row_id: id,
+                            at_us: l.at_us,
+                            h: lh,
+                            row,
+                        },
+                    );
+                }
             }
         }
     });

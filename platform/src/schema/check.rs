@@ -276,6 +276,8 @@ pub async fn check_connection(conn: &mut PgConnection) -> Result<Vec<Finding>> {
         findings.push(problem("app-role", format!("shopbench_app {what}")));
     }
 
+    findings.extend(bulk_load(conn).await?);
+
     let preloaded: bool = sqlx::query_scalar(
         "SELECT current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'",
     )
@@ -290,6 +292,62 @@ pub async fn check_connection(conn: &mut PgConnection) -> Result<Vec<Finding>> {
                      statistics will be empty (add it and restart the server)"
                 .into(),
         });
+    }
+    Ok(findings)
+}
+
+/// The bulk-load window (migration 0012): a window left open (a seed running or interrupted),
+/// and, outside a window, the loader's INSERT on the audit log or a disabled audit trigger.
+async fn bulk_load(conn: &mut PgConnection) -> Result<Vec<Finding>> {
+    let db = |context: &'static str| move |e| Error::db(context, e);
+    let mut findings = Vec::new();
+    let present: bool =
+        sqlx::query_scalar("SELECT to_regclass('shopbench_meta.bulk_load_windows') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db("cannot read the catalog"))?;
+    if !present {
+        return Ok(findings); // reported above as a migration not applied
+    }
+    let open: Vec<(String, String)> = sqlx::query_as(
+        "SELECT run_id::text, to_char(opened_at, 'YYYY-MM-DD HH24:MI:SS TZ') FROM shopbench_meta.bulk_load_windows \
+          WHERE closed_at IS NULL",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db("cannot read shopbench_meta.bulk_load_windows"))?;
+    for (run, since) in &open {
+        findings.push(problem(
+            "bulk-load",
+            format!("bulk-load window {run} open since {since}: audit triggers off and the loader may write audit.log until the seed finishes (`shopbench seed --resume`)"),
+        ));
+    }
+    if !open.is_empty() {
+        return Ok(findings);
+    }
+    let granted: bool =
+        sqlx::query_scalar("SELECT has_table_privilege('shopbench_loader', 'audit.log', 'INSERT')")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db("cannot read audit.log's privileges"))?;
+    if granted {
+        findings.push(problem(
+            "bulk-load",
+            "shopbench_loader may INSERT into audit.log outside a bulk-load window",
+        ));
+    }
+    let disabled: Vec<(String, String)> = sqlx::query_as(
+        "SELECT t.tgrelid::regclass::text, t.tgname FROM pg_trigger t \
+          WHERE t.tgname LIKE 'audit\\_%' AND t.tgenabled = 'D' ORDER BY 1, 2",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db("cannot list audit triggers"))?;
+    for (table, trigger) in disabled {
+        findings.push(problem(
+            "audit",
+            format!("{table}: audit trigger {trigger} is disabled outside a bulk-load window"),
+        ));
     }
     Ok(findings)
 }

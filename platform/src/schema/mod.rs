@@ -93,6 +93,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0011_bulk_load.sql",
         sql: include_str!("../../../schema/postgres/0011_bulk_load.sql"),
     },
+    Migration {
+        version: 12,
+        name: "0012_bulk_load_window.sql",
+        sql: include_str!("../../../schema/postgres/0012_bulk_load_window.sql"),
+    },
 ];
 
 /// Schemas shopbench owns in the database (dropped by `schema reset`).
