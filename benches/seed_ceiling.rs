@@ -174,9 +174,20 @@ async fn main() {
         .iter()
         .map(|p| summary.phases.get(p.name()).copied().unwrap_or(0.0))
         .sum::<f64>()
-        + summary.phases.get("prepare").copied().unwrap_or(0.0);
+        + summary.phases.get("prepare").copied().unwrap_or(0.0)
+        + summary.phases.get("window").copied().unwrap_or(0.0);
     let seed_total = seed_load + summary.phases.get("indexes").copied().unwrap_or(0.0);
     pool.close().await;
+    println!("seed phases (s): {:?}", summary.phases);
+    for r in summary.rebuilds.iter().take(6) {
+        println!(
+            "  rebuild {:<70} {:>6.2} s ({} of {:.0} MB)",
+            r.name,
+            r.seconds,
+            r.kind,
+            r.table_bytes as f64 / 1e6
+        );
+    }
     let rows = summary.rows as f64;
     let ours = data_bytes(&seed_db, "'shop', 'audit'").await;
 
