@@ -8,14 +8,19 @@ use sha2::{Digest, Sha256};
 use crate::model::SeedConfig;
 use crate::plan::Plan;
 
-/// `sample`: the digest of the data's sample (`sample::digest`).
-pub fn of(config: &SeedConfig, plan: &Plan, sample: &str) -> String {
-    // The object store's address is where the images live, not what the data is: two seeds that
-    // differ only in the managed S3 port (chosen at `up`) hold the same data.
+/// The configuration as JSON, less the object store's address: where the images live is not
+/// what the data is (two seeds that differ only in the managed S3 port, chosen at `up`, hold the
+/// same data).
+fn recipe(config: &SeedConfig) -> Vec<u8> {
     let mut config = config.clone();
     config.image_base = String::new();
+    serde_json::to_vec(&config).expect("the config serializes")
+}
+
+/// `sample`: the digest of the data's sample (`sample::digest`).
+pub fn of(config: &SeedConfig, plan: &Plan, sample: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(serde_json::to_vec(&config).expect("the config serializes"));
+    hasher.update(recipe(config));
     hasher.update(serde_json::to_vec(plan).expect("the plan serializes"));
     hasher.update(sample);
     hex::encode(hasher.finalize())
@@ -25,9 +30,7 @@ pub fn of(config: &SeedConfig, plan: &Plan, sample: &str) -> String {
 /// entry it writes as data. Derived from the configuration (less the object store's address),
 /// so a resumed seed finds its window again and every job writes the same bytes.
 pub fn run_id(config: &SeedConfig) -> uuid::Uuid {
-    let mut config = config.clone();
-    config.image_base = String::new();
-    let digest = Sha256::digest(serde_json::to_vec(&config).expect("the config serializes"));
+    let digest = Sha256::digest(recipe(config));
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
     b[6] = 0x80 | (b[6] & 0x0f); // version 8: custom
@@ -37,9 +40,5 @@ pub fn run_id(config: &SeedConfig) -> uuid::Uuid {
 
 /// SHA-256 of the configuration (less the object store's address), recorded when the window opens.
 pub fn config_digest(config: &SeedConfig) -> String {
-    let mut config = config.clone();
-    config.image_base = String::new();
-    hex::encode(Sha256::digest(
-        serde_json::to_vec(&config).expect("the config serializes"),
-    ))
+    hex::encode(Sha256::digest(recipe(config)))
 }
