@@ -34,6 +34,7 @@ use hdrhistogram::Histogram;
 
 use generator::load::postgres as pgload;
 use platform::services;
+use results::load::Shard;
 use scenarios::alarm::Timer;
 use scenarios::engine::{self, Plan};
 use scenarios::pacing::{Arrivals, Pacing, Profile};
@@ -89,6 +90,8 @@ impl Bench {
             timeout: Duration::from_secs(10),
             max_lag: Duration::from_secs(5),
             timer: Timer::HighResolution,
+            shard: Shard::WHOLE,
+            start: None,
         }
     }
 

@@ -6,10 +6,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 pub use generator::Scale;
 use platform::services::Service;
-use results::load::{Arrivals, Shape};
+use results::load::{Arrivals, Shape, Shard};
+
+pub use crate::commands::store::Place;
 
 /// Load-testing and benchmark harness for the data tier of a multi-tenant e-commerce platform:
 /// provisions PostgreSQL/ClickHouse/search, seeds realistic data, runs workloads with
@@ -168,9 +171,22 @@ pub struct RunArgs {
     pub steps: u32,
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output folder (results.json)
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    /// Run shard I of a run split across N generators (0 ≤ I < N): the operations of the
+    /// one-generator run whose sequence number is I modulo N (open model), or those users
+    /// (closed model); --rate is the whole run's. Needs --start-at
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, requires = "start_at", conflicts_with = "shards")]
+    pub shard: Option<Shard>,
+    /// --shard I/N with I from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job)
+    #[arg(long, value_name = "N", requires = "start_at", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub shards: Option<u32>,
+    /// Intended starts count from this wall-clock moment (RFC 3339, e.g. 2026-12-04T21:00:00Z):
+    /// the generators of a split run, on any machines, run one schedule
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub start_at: Option<DateTime<Utc>>,
+    /// Output: a folder, or s3://BUCKET/PREFIX/ on the project's S3 endpoint; a shard writes
+    /// shard-I/results.json under it
+    #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX/", value_parser = Place::parse)]
+    pub out: Place,
 }
 
 /// Options shared by `run` and `capacity`.
@@ -245,14 +261,15 @@ pub struct ReportArgs {
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum ReportCommand {
-    /// Merge results of several load generators exactly (histograms added)
+    /// Merge results of several load generators exactly (histograms added); the shards of a
+    /// split run are checked first: all there, once, of one run
     Merge {
-        /// Result folders
-        #[arg(required = true, num_args = 2.., value_name = "DIR")]
-        dirs: Vec<PathBuf>,
-        /// Output folder: the merged results.json and its report
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
+        /// Result folders, each holding results.json or shard-I folders, or s3://BUCKET/PREFIX/
+        #[arg(required = true, num_args = 1.., value_name = "DIR|s3://BUCKET/PREFIX/", value_parser = Place::parse)]
+        sources: Vec<Place>,
+        /// Output: the merged results.json and its report, in a folder or s3://BUCKET/PREFIX/
+        #[arg(long, value_name = "DIR|s3://BUCKET/PREFIX/", value_parser = Place::parse)]
+        out: Place,
     },
 }
 
@@ -318,6 +335,18 @@ pub fn parse_share(s: &str) -> Result<f64, String> {
         return Err(format!("'{s}' must be between 0% and 100%"));
     }
     Ok(value)
+}
+
+/// `I/N`: shard I of N.
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+}
+
+/// RFC 3339: `2026-12-04T21:00:00Z`, `2026-12-04T22:00:00+01:00`.
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("'{s}' is not an RFC 3339 time: write it like 2026-12-04T21:00:00Z"))
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {

@@ -15,3 +15,4 @@ mod report;
 mod run;
 mod schema_check;
 mod seed;
+mod shard;

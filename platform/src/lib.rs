@@ -18,12 +18,15 @@
 //! - `schema/`: the embedded SQL of `schema/` at the repository root; `apply` (ordered,
 //!   checksummed migrations), `check` (drift, unindexed foreign keys, duplicate indexes, RLS and
 //!   grant audit), the ClickHouse tables.
+//! - `objects.rs`: objects in an S3 bucket ([`objects::Objects`]: put, get, list, create the
+//!   bucket) and `s3://bucket/prefix/` locations ([`objects::S3Path`]).
 //! - `crypto.rs`: application-side encryption of personal data with per-user data keys
 //!   (GDPR crypto-shredding) and lookup hashes.
 
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod objects;
 pub mod schema;
 pub mod secret;
 pub mod services;

@@ -24,12 +24,16 @@ pub const COMPARE_MD: &str = "compare.md";
 
 /// Renders `report.html`, `summary.md` and `junit.xml` into `dir`; returns their paths.
 pub fn report(dir: &Path, r: &RunResults) -> Result<Vec<PathBuf>, Error> {
-    let files = [
+    write_all(dir, &files(r)?)
+}
+
+/// The report's files (name, text) in memory, for a store that is not a folder.
+pub fn files(r: &RunResults) -> Result<Vec<(&'static str, String)>, Error> {
+    Ok(vec![
         (REPORT, html::render(r)?),
         (SUMMARY, markdown::render(r)),
         (JUNIT, junit::render(r)),
-    ];
-    write_all(dir, &files)
+    ])
 }
 
 /// Renders `compare.html` and `compare.md` into `dir`.

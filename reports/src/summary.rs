@@ -25,12 +25,39 @@ pub fn paragraph(r: &RunResults) -> String {
         ));
     }
     if !r.merged_from.is_empty() {
-        s.push(format!(
-            "These are the results of {} load generators added together (histograms merged exactly).",
-            r.merged_from.len()
-        ));
+        s.push(generators(r));
     }
     s.join(" ")
+}
+
+/// How many generators ran, as shards of one run or independently, and which fell behind.
+fn generators(r: &RunResults) -> String {
+    let g = &r.merged_from;
+    let behind: Vec<String> = g
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.keeping_up == Some(false))
+        .map(|(i, x)| match &x.shard {
+            Some(s) => format!("shard {}", s.shard),
+            None => format!("generator {}", i + 1),
+        })
+        .collect();
+    let how = match g.first().and_then(|x| x.shard.as_ref()) {
+        Some(s) => format!(
+            "{} load generators, the {} shards of run {} started together at {},",
+            g.len(),
+            s.shard.count,
+            s.run_id,
+            s.start_at
+        ),
+        None => format!("{} load generators", g.len()),
+    };
+    let kept = if behind.is_empty() {
+        "every one kept to its schedule".to_string()
+    } else {
+        format!("{} did NOT keep to its schedule", behind.join(", "))
+    };
+    format!("These are the results of {how} added together (histograms merged exactly); {kept}.")
 }
 
 fn offered(r: &RunResults) -> String {

@@ -19,7 +19,10 @@
 //! - `load.rs`: the kind of run, load model, arrivals and profile shape (clap value enums with
 //!   the `clap` feature).
 //! - `seed.rs`: the seed's summary (rows, bytes, seconds per table).
-//! - `merge.rs`: exact merge of results from several load generators.
+//! - `merge.rs`: exact merge of results from several load generators; a sharded run's shards
+//!   checked (all there, once, one run id) before they are added.
+//! - `shard.rs`: a shard's part of a split run (`ShardRun`: shard, run id, start time, how late
+//!   it started, its clock) and how the run id is made.
 //! - `schema.rs` (feature `schema`): the JSON Schema of `results.json`.
 //! - `file.rs`: atomic file writes.
 
@@ -32,6 +35,7 @@ pub mod run;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod seed;
+pub mod shard;
 pub mod slo;
 
 pub use failure::FailureClass;

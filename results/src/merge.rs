@@ -11,6 +11,7 @@ use crate::run::{
     Interval, IntervalOperation, LoadGenerator, OperationResult, RunResults, RunVerdict,
     ScheduleSummary, TierResult,
 };
+use crate::shard::{self, ShardRun};
 use crate::slo;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,7 +22,8 @@ pub enum Error {
     Histogram(#[from] histogram::Error),
 }
 
-/// `parts`: (a name for messages, its results). At least two.
+/// `parts`: (a name for messages, its results). At least two, or the one shard of a run split
+/// in one.
 pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
     let [(first_name, first), ..] = parts else {
         return Err(Error::Incompatible("nothing to merge".into()));
@@ -48,8 +50,12 @@ pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
             ));
         }
     }
-    let all: Vec<&RunResults> = parts.iter().map(|(_, r)| r).collect();
+    let sharded = shards(parts)?;
+    // Shards in shard order, so the merged file lists its generators 0, 1, 2…
+    let mut all: Vec<&RunResults> = parts.iter().map(|(_, r)| r).collect();
+    all.sort_by_key(|r| r.shard.as_ref().map(|s| s.shard.index));
     let mut merged = first.clone();
+    merged.shard = None;
     merged.operations = operations(&all)?;
     merged.tiers = tiers(&all)?;
     merged.intervals = intervals(&all)?;
@@ -66,8 +72,12 @@ pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
         .map(|r| r.finished_at.clone())
         .max()
         .unwrap_or_default();
-    merged.config.rate = all.iter().map(|r| r.config.rate).sum();
-    merged.config.users = all.iter().map(|r| r.config.users).sum();
+    if !sharded {
+        // Independent generators, each at its own rate: the load was their sum. A sharded run's
+        // shards each recorded the whole run's rate and users (and each ran its share).
+        merged.config.rate = all.iter().map(|r| r.config.rate).sum();
+        merged.config.users = all.iter().map(|r| r.config.users).sum();
+    }
     merged.config.concurrency = all.iter().map(|r| r.config.concurrency).sum();
     merged.verdict = RunVerdict::of(&merged.operations);
     merged.merged_from = all
@@ -79,6 +89,10 @@ pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
                     started_at: r.started_at.clone(),
                     git_revision: r.environment.git_revision.clone(),
                     scheduled: r.schedule.scheduled,
+                    target_rate: r.schedule.target_rate,
+                    achieved_rate: Some(r.schedule.achieved_rate),
+                    keeping_up: Some(r.schedule.keeping_up),
+                    shard: r.shard.clone(),
                 }]
             } else {
                 r.merged_from.clone()
@@ -86,6 +100,67 @@ pub fn merge(parts: &[(String, RunResults)]) -> Result<RunResults, Error> {
         })
         .collect();
     Ok(merged)
+}
+
+/// Whether `parts` are the shards of one split run, checked: either none is a shard, or every
+/// part is one, all of one run id, each made from the configuration it records, each shard
+/// once and none missing.
+fn shards(parts: &[(String, RunResults)]) -> Result<bool, Error> {
+    let refuse = |why: String| Err(Error::Incompatible(why));
+    let tagged: Vec<(&str, &ShardRun)> = parts
+        .iter()
+        .filter_map(|(name, r)| r.shard.as_ref().map(|s| (name.as_str(), s)))
+        .collect();
+    if tagged.is_empty() {
+        return Ok(false);
+    }
+    if let Some((name, _)) = parts.iter().find(|(_, r)| r.shard.is_none()) {
+        return refuse(format!(
+            "{name} is not a shard (it ran without --shard) but the others are: merge a run's shards together, or separate runs together"
+        ));
+    }
+    // The run most parts belong to is the run; the others are foreign.
+    let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, s) in &tagged {
+        *votes.entry(s.run_id.as_str()).or_default() += 1;
+    }
+    let run = votes
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(id, _)| *id)
+        .expect("at least one shard");
+    if let Some((name, s)) = tagged.iter().find(|(_, s)| s.run_id != run) {
+        return refuse(format!(
+            "{name} is shard {} of run {}, not of run {run} like the others (another mix, rate, seed, start time or data): remove it",
+            s.shard, s.run_id
+        ));
+    }
+    for (name, r) in parts {
+        let s = r.shard.as_ref().expect("every part is a shard");
+        if shard::run_id(r, s.shard.count, &s.start_at) != s.run_id {
+            return refuse(format!(
+                "{name}: its configuration is not the one its run id {} was made from (edited, or written by another shopbench): rerun that shard",
+                s.run_id
+            ));
+        }
+    }
+    let count = tagged[0].1.shard.count;
+    let mut seen: BTreeMap<u32, &str> = BTreeMap::new();
+    for (name, s) in &tagged {
+        if let Some(other) = seen.insert(s.shard.index, name) {
+            return refuse(format!(
+                "{other} and {name} are both shard {} of run {run}: keep one",
+                s.shard
+            ));
+        }
+    }
+    if let Some(missing) = (0..count).find(|i| !seen.contains_key(i)) {
+        return refuse(format!(
+            "shard {missing}/{count} of run {run} is missing (found {}): wait for it to finish, or rerun it with --shard {missing}/{count} and the same --start-at",
+            seen.values().copied().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(true)
 }
 
 fn sum_maps<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {

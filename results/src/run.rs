@@ -11,6 +11,7 @@ use crate::failure::FailureClass;
 use crate::histogram::Encoded;
 use crate::load::{Arrivals, Kind, Model, Shape};
 use crate::seed::SeedSummary;
+use crate::shard::ShardRun;
 use crate::slo::{self, Broken, Slo, Verdict};
 
 /// Bumped on any change a reader of an older file would misread. 2: verdicts typed (checks with
@@ -49,6 +50,9 @@ pub struct RunResults {
     /// database figures are the first source's (every generator saw the same database).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<LoadGenerator>,
+    /// A shard's results (`run --shard I/N`): which part of which run this generator ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRun>,
 }
 
 /// One load generator's results inside a merged file.
@@ -59,6 +63,18 @@ pub struct LoadGenerator {
     pub started_at: String,
     pub git_revision: String,
     pub scheduled: u64,
+    /// Its share of the target rate (open model). Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_rate: Option<f64>,
+    /// Operations it started per second. Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub achieved_rate: Option<f64>,
+    /// Whether it kept to its schedule. Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keeping_up: Option<bool>,
+    /// The shard it ran, when the run was split (`run --shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRun>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -345,8 +361,17 @@ impl RunResults {
             detail,
         };
         let text = std::fs::read_to_string(&file).map_err(|e| err(e.to_string()))?;
+        Self::parse(&text, &file.display().to_string())
+    }
+
+    /// Reads a results file's text; `name` says where it came from in errors.
+    pub fn parse(text: &str, name: &str) -> Result<Self, Error> {
+        let err = |detail: String| Error::Read {
+            path: name.to_string(),
+            detail,
+        };
         let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| err(format!("not JSON: {e}")))?;
+            serde_json::from_str(text).map_err(|e| err(format!("not JSON: {e}")))?;
         let version = value.get("schema_version").and_then(|v| v.as_u64());
         match version {
             Some(v) if v == SCHEMA_VERSION as u64 || v == 1 => {}
@@ -430,12 +455,16 @@ impl RunResults {
     /// never sees half a file.
     pub fn write(&self, dir: &Path) -> Result<std::path::PathBuf, Error> {
         let path = dir.join(FILE_NAME);
-        let text = serde_json::to_vec_pretty(self).expect("results serialize");
-        crate::file::write_atomic(&path, &text).map_err(|e| Error::Write {
+        crate::file::write_atomic(&path, &self.to_json()).map_err(|e| Error::Write {
             path: path.display().to_string(),
             detail: e.to_string(),
         })?;
         Ok(path)
+    }
+
+    /// The file's text, as `write` writes it.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("results serialize")
     }
 
     pub fn operation(&self, name: &str) -> Option<&OperationResult> {

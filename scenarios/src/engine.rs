@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use generator::rng::{mix, unit, Draw};
 use results::histogram::Encoded;
+use results::load::Shard;
 use results::run::{Interval, IntervalOperation};
 use results::FailureClass;
 
@@ -60,6 +61,13 @@ pub struct Plan {
     pub max_lag: Duration,
     /// The open model's clock: `HighResolution` for real runs, `Runtime` under a paused clock.
     pub timer: Timer,
+    /// This generator's share of the run: the open model's operations whose sequence number is
+    /// the shard's, the closed model's users whose number is. `Shard::WHOLE` runs everything.
+    pub shard: Shard,
+    /// The moment intended starts count from (several generators given one `--start-at` share
+    /// it); `None`: when the run is called. A moment in the past is honoured: the operations
+    /// already due start late, and their lag shows.
+    pub start: Option<Instant>,
 }
 
 /// What the live terminal line shows, once a second.
@@ -204,16 +212,32 @@ fn cumulative(weights: impl Iterator<Item = f64>) -> Vec<f64> {
 /// intended start from the run's start), exactly as the workers take them. What the golden
 /// schedule test holds: the same seed, the same operations at the same moments.
 pub fn first_operations(plan: &Plan, weights: &[f64], n: usize) -> Vec<(usize, Duration)> {
-    let Pacing::Open { rate, arrivals } = plan.pacing else {
-        return Vec::new();
-    };
-    let cumulative = cumulative(weights.iter().copied());
-    Schedule::new(rate, arrivals, plan.seed)
-        .shaped(plan.profile, plan.warmup, plan.duration)
+    scheduled(plan, weights)
         .take(n)
-        .enumerate()
-        .map(|(seq, at)| (pick(plan.seed, &cumulative, seq as u64), at))
+        .map(|(_, op, at)| (op, at))
         .collect()
+}
+
+/// The open model's operations under `plan` for a mix of `weights`, in order and without end:
+/// (sequence number in the one-generator run, operation index, intended start from the run's
+/// start), only those of the plan's shard; what a sharded run's workers take.
+pub fn scheduled(plan: &Plan, weights: &[f64]) -> impl Iterator<Item = (u64, usize, Duration)> {
+    let cumulative = cumulative(weights.iter().copied());
+    let (seed, shard) = (plan.seed, plan.shard);
+    let schedule = match plan.pacing {
+        Pacing::Open { rate, arrivals } => Some(Schedule::new(rate, arrivals, seed).shaped(
+            plan.profile,
+            plan.warmup,
+            plan.duration,
+        )),
+        Pacing::Closed { .. } => None,
+    };
+    schedule
+        .into_iter()
+        .flatten()
+        .zip(0u64..)
+        .filter(move |(_, seq)| shard.owns(*seq))
+        .map(move |(at, seq)| (seq, pick(seed, &cumulative, seq), at))
 }
 
 async fn worker(
@@ -243,9 +267,14 @@ async fn worker(
             Source::Open(schedule) => {
                 let (at, seq) = {
                     let mut s = schedule.lock().expect("schedule lock");
-                    let at = s.0.next().expect("the schedule never ends");
-                    s.1 += 1;
-                    (at, s.1 - 1)
+                    // The one-generator schedule, less the other shards' operations.
+                    loop {
+                        let at = s.0.next().expect("the schedule never ends");
+                        s.1 += 1;
+                        if shared.plan.shard.owns(s.1 - 1) {
+                            break (at, s.1 - 1);
+                        }
+                    }
                 };
                 let intended = shared.t0 + at;
                 if intended >= end {
@@ -431,7 +460,7 @@ pub async fn run_on(
     );
     let ops = entries.len();
     let cumulative = cumulative(entries.iter().map(|e| e.weight));
-    let t0 = Instant::now();
+    let t0 = plan.start.unwrap_or_else(Instant::now);
     // Workers stop on this token, which only the collector cancels (after noting the moment).
     let stop = CancellationToken::new();
     let handles: Vec<tokio::runtime::Handle> = lanes.iter().map(|l| l.handle.clone()).collect();
@@ -454,12 +483,22 @@ pub async fn run_on(
         }
         Pacing::Closed { users, .. } => (users.max(1) as usize, None),
     };
-    let slots: Vec<Arc<Mutex<Slot>>> = (0..workers)
+    // Worker numbers: the open model's workers are this generator's own; the closed model's are
+    // the run's users, of which this shard runs its share.
+    let ids: Vec<u64> = match open {
+        Some(_) => (0..workers as u64).collect(),
+        None => (0..workers as u64)
+            .filter(|&u| plan.shard.owns(u))
+            .collect(),
+    };
+    let slots: Vec<Arc<Mutex<Slot>>> = ids
+        .iter()
         .map(|_| Arc::new(Mutex::new(Slot::new(ops))))
         .collect();
-    let mut spares: Vec<Slot> = (0..workers).map(|_| Slot::new(ops)).collect();
+    let mut spares: Vec<Slot> = ids.iter().map(|_| Slot::new(ops)).collect();
     let mut tasks = tokio::task::JoinSet::new();
-    for (w, slot) in slots.iter().enumerate() {
+    for (local, (slot, &w)) in slots.iter().zip(&ids).enumerate() {
+        let w = w as usize;
         let source = match (&open, plan.pacing) {
             (Some(s), _) => Source::Open(s.clone()),
             (None, Pacing::Closed { users, think }) => Source::Closed {
@@ -474,7 +513,7 @@ pub async fn run_on(
             },
             (None, Pacing::Open { .. }) => unreachable!("open pacing has a schedule"),
         };
-        let lane = w % handles.len();
+        let lane = local % handles.len();
         tasks.spawn_on(
             worker(shared.clone(), lane, slot.clone(), source),
             &handles[lane],
@@ -740,6 +779,8 @@ mod tests {
             timeout: Duration::from_secs(10),
             max_lag: Duration::from_secs(5),
             timer: Timer::Runtime,
+            shard: Shard::WHOLE,
+            start: None,
         }
     }
 

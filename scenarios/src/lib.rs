@@ -22,10 +22,15 @@
 //!   tenant transaction, the simulated payment gateway, order hand-over queues.
 //! - `operation/`: one file per operation behind the `Operation` trait, with default SLOs.
 //! - `mix.rs`: mixes from `mixes/*.toml` (weights, SLO targets, hot products).
-//! - `results.rs`: the engine's outcome as the reports crate's operations, tiers, schedule.
+//! - `measured.rs`: the engine's outcome as the results model's operations, tiers, schedule.
 //! - `observer.rs`: `pg_stat_statements` and `pg_stat_database` deltas over a run.
+//! - `session.rs`: the seeded data found, the mix's services connected, a plan measured.
+//! - `provenance.rs`: server versions and the machine, for the results' environment.
+//! - `clock.rs`: a sharded run's `--start-at` as a monotonic instant, and the wall clock's
+//!   synchronization (the kernel's NTP state).
 
 pub mod alarm;
+pub mod clock;
 pub mod context;
 pub mod db;
 pub mod engine;

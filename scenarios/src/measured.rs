@@ -95,15 +95,16 @@ pub fn schedule(plan: &Plan, outcome: &Outcome) -> ScheduleSummary {
     let started = all.succeeded + all.failures();
     let secs = outcome.measured.as_secs_f64().max(1e-9);
     let lag = Encoded::new(&outcome.lag);
+    // A shard's target is its share of the run's rate.
     let target_rate = match plan.pacing {
-        Pacing::Open { rate, .. } => Some(rate),
+        Pacing::Open { rate, .. } => Some(rate / plan.shard.count as f64),
         Pacing::Closed { .. } => None,
     };
     let keeping_up = all.dropped == 0 && lag.p99_us < BEHIND_US;
     let note = if keeping_up {
         match target_rate {
             Some(rate) => format!(
-                "kept to the schedule: {:.1} of {rate} operations/s started, lag p99 {:.1} ms",
+                "kept to the schedule: {:.1} of {rate:.1} operations/s started, lag p99 {:.1} ms",
                 started as f64 / secs,
                 lag.p99_us as f64 / 1e3
             ),

@@ -299,6 +299,7 @@ impl Session {
             database,
             capacity: None,
             merged_from: Vec::new(),
+            shard: None,
         }
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use results::load::Shard;
 use scenarios::alarm::Timer;
 use scenarios::engine::{self, Entry, Plan};
 use scenarios::failure::Failure;
@@ -91,6 +92,8 @@ async fn allocations(rate: f64) -> (u64, u64) {
         timeout: Duration::from_secs(1),
         max_lag: Duration::from_secs(1),
         timer: Timer::Runtime,
+        shard: Shard::WHOLE,
+        start: None,
     };
     let entries = vec![Entry {
         name: "free".into(),

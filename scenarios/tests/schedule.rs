@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use results::load::Shard;
 use scenarios::alarm::Timer;
-use scenarios::engine::{first_operations, Plan};
+use scenarios::engine::{first_operations, scheduled, Plan};
 use scenarios::pacing::{Arrivals, Pacing, Profile};
 
 #[test]
@@ -26,6 +27,8 @@ fn the_storefront_schedule_is_the_same_as_ever() {
         timeout: Duration::from_secs(10),
         max_lag: Duration::from_secs(5),
         timer: Timer::Runtime,
+        shard: Shard::WHOLE,
+        start: None,
     };
     let ops = first_operations(&plan, &weights, 1_000);
     assert_eq!(ops.len(), 1_000);
@@ -52,6 +55,48 @@ fn the_storefront_schedule_is_the_same_as_ever() {
         golden, actual,
         "the schedule changed; if deliberate, rerun with SHOPBENCH_UPDATE_GOLDEN=1"
     );
+}
+
+/// Shards 0, 1, 2 of 3 take every third operation of the one-generator schedule: together,
+/// operation by operation (sequence number, operation, intended start), they are that schedule.
+#[test]
+fn three_shards_together_are_the_one_generator_schedule() {
+    let mix = scenarios::mix::load("storefront").unwrap();
+    let weights: Vec<f64> = mix.operations.iter().map(|o| o.weight).collect();
+    let plan = |shard: Shard| Plan {
+        pacing: Pacing::Open {
+            rate: 300.0,
+            arrivals: Arrivals::Poisson,
+        },
+        profile: Profile::Ramp {
+            over: Duration::from_secs(5),
+        },
+        warmup: Duration::from_secs(1),
+        duration: Duration::from_secs(10),
+        concurrency: 8,
+        seed: 5,
+        timeout: Duration::from_secs(10),
+        max_lag: Duration::from_secs(5),
+        timer: Timer::Runtime,
+        shard,
+        start: None,
+    };
+    let within = |shard: Shard| -> Vec<(u64, usize, Duration)> {
+        scheduled(&plan(shard), &weights)
+            .take_while(|(_, _, at)| *at < Duration::from_secs(11))
+            .collect()
+    };
+    let whole = within(Shard::WHOLE);
+    assert!(whole.len() > 1_500, "{}", whole.len());
+    let mut union: Vec<(u64, usize, Duration)> = (0..3)
+        .flat_map(|i| {
+            let part = within(Shard::new(i, 3).unwrap());
+            assert!(part.iter().all(|(seq, _, _)| seq % 3 == i as u64));
+            part
+        })
+        .collect();
+    union.sort_by_key(|(seq, _, _)| *seq);
+    assert_eq!(union, whole);
 }
 
 /// FNV-1a, 64 bits: written out so the digest itself cannot change with a dependency.

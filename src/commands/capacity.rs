@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use platform::Settings;
-use results::load::Kind;
+use results::load::{Kind, Shard};
 use results::run::{Capacity, CapacityStep, Limit, RunResults};
 use scenarios::alarm::Timer;
 use scenarios::engine::Plan;
@@ -147,6 +147,8 @@ async fn step(
         timeout: args.engine.timeout,
         max_lag: args.engine.max_lag,
         timer: Timer::HighResolution,
+        shard: Shard::WHOLE,
+        start: None,
     };
     println!(
         "step {}: {rate:.1} operations/s for {:?}",

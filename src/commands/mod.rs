@@ -7,6 +7,7 @@ mod run;
 mod schema;
 mod seed;
 mod services;
+pub(crate) mod store;
 mod verify;
 mod workload;
 
@@ -28,7 +29,7 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Verify => verify::verify(&settings).await,
         Command::Run(args) => run::run(&settings, args).await,
         Command::Capacity(args) => capacity::capacity(&settings, args).await,
-        Command::Report(args) => report::report(args),
+        Command::Report(args) => report::report(&settings, args).await,
         Command::Compare(args) => report::compare(args),
     }
 }

@@ -8,13 +8,16 @@ use reports::compare::{self, Thresholds};
 use reports::output;
 use results::RunResults;
 
-use crate::cli::{CompareArgs, ReportArgs, ReportCommand};
+use platform::Settings;
+
+use super::store;
+use crate::cli::{CompareArgs, Place, ReportArgs, ReportCommand};
 use crate::exit::UsageError;
 use crate::Outcome;
 
-pub fn report(args: ReportArgs) -> Result<Outcome> {
+pub async fn report(settings: &Settings, args: ReportArgs) -> Result<Outcome> {
     match (args.action, args.dir) {
-        (Some(ReportCommand::Merge { dirs, out }), _) => merge(&dirs, &out),
+        (Some(ReportCommand::Merge { sources, out }), _) => merge(settings, &sources, &out).await,
         (None, Some(dir)) => {
             let results = read(&dir)?;
             let written = render(&dir, &results)?;
@@ -48,24 +51,53 @@ fn print_written(paths: &[PathBuf]) {
     }
 }
 
-fn merge(dirs: &[PathBuf], out: &Path) -> Result<Outcome> {
-    let parts = dirs
-        .iter()
-        .map(|d| Ok((d.display().to_string(), read(d)?)))
-        .collect::<Result<Vec<_>>>()?;
+async fn merge(settings: &Settings, sources: &[Place], out: &Place) -> Result<Outcome> {
+    let mut parts = Vec::new();
+    for place in sources {
+        parts.extend(store::read(place, settings).await?);
+    }
+    let sharded = parts.iter().any(|(_, r)| r.shard.is_some());
+    if parts.len() < 2 && !sharded {
+        return Err(UsageError(
+            "nothing to merge: give two or more result folders, or a folder (or s3:// prefix) of a split run's shard-I folders".into(),
+        )
+        .into());
+    }
     let merged = results::merge::merge(&parts).map_err(|e| match e {
         results::merge::Error::Incompatible(why) => anyhow::Error::new(UsageError(why)),
         other => anyhow::Error::new(other).context("merging"),
     })?;
-    let mut written = vec![merged.write(out)?];
-    written.extend(render(out, &merged)?);
+    let target = store::open(out, settings).await?;
+    let written = store::write(&target, &merged, true).await?;
     println!(
         "merged {} load generators: {} operations scheduled, verdict {}",
         parts.len(),
         merged.schedule.scheduled,
         if merged.verdict.pass { "PASS" } else { "FAIL" }
     );
-    print_written(&written);
+    for g in &merged.merged_from {
+        if let (Some(s), Some(achieved)) = (&g.shard, g.achieved_rate) {
+            println!(
+                "  shard {} on {}: {achieved:.1} of {:.1} operations/s, {}{}",
+                s.shard,
+                g.hostname,
+                g.target_rate.unwrap_or(0.0),
+                if g.keeping_up == Some(false) {
+                    "did NOT keep up"
+                } else {
+                    "kept up"
+                },
+                if s.start_offset_ms > 0.0 {
+                    format!(", started {:.0} ms late", s.start_offset_ms)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    for w in written {
+        println!("{w}");
+    }
     Ok(if merged.verdict.pass {
         Outcome::Ok
     } else {

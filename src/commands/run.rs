@@ -1,21 +1,57 @@
 //! `run`: one mix at an arrival rate (open model) or with users (closed model); writes
-//! DIR/results.json and exits 1 when an SLO fails.
+//! results.json to a folder or an S3 prefix and exits 1 when an SLO fails. With `--shard I/N`
+//! (or `--shards N` in a Kubernetes Indexed Job) it runs one shard of a run split across N
+//! generators, from the shared `--start-at`.
 
 use anyhow::Result;
 
 use platform::Settings;
-use results::load::Kind;
+use results::load::{Kind, Shard};
+use results::shard::{self, ShardRun};
 use scenarios::alarm::Timer;
+use scenarios::clock;
 use scenarios::engine::Plan;
 use scenarios::pacing::{Pacing, Profile};
 
-use super::workload;
+use super::{store, workload};
 use crate::cli::RunArgs;
+use crate::exit::UsageError;
 use crate::Outcome;
+
+/// The index a Kubernetes Indexed Job gives each of its pods.
+const JOB_INDEX: &str = "JOB_COMPLETION_INDEX";
+
+/// The shard this generator runs: `--shard I/N`, or `--shards N` with I from the environment.
+fn shard(args: &RunArgs) -> Result<Shard> {
+    match (args.shard, args.shards) {
+        (Some(s), _) => Ok(s),
+        (None, Some(count)) => {
+            let index = std::env::var(JOB_INDEX).map_err(|_| {
+                UsageError(format!(
+                    "--shards {count} takes this generator's index from {JOB_INDEX} (set by a Kubernetes Indexed Job), which is not set: give --shard I/{count} instead"
+                ))
+            })?;
+            let index: u32 = index.trim().parse().map_err(|_| {
+                UsageError(format!(
+                    "{JOB_INDEX}={index} is not a shard index: it must be a number from 0 to {}",
+                    count - 1
+                ))
+            })?;
+            Ok(Shard::new(index, count).map_err(|e| UsageError(format!("{JOB_INDEX}: {e}")))?)
+        }
+        (None, None) => Ok(Shard::WHOLE),
+    }
+}
 
 pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
     let mix = workload::mix(&args.mix, &args.engine.slo)?;
-    workload::out_dir(&args.out)?;
+    let shard = shard(&args)?;
+    let sharded = args.shard.is_some() || args.shards.is_some();
+    let place = match sharded {
+        true => args.out.for_shard(shard),
+        false => args.out.clone(),
+    };
+    let target = store::open(&place, settings).await?;
     let pacing = match (args.rate, args.users) {
         (Some(rate), _) => Pacing::Open {
             rate,
@@ -27,7 +63,16 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
         },
         (None, None) => unreachable!("clap requires --rate or --users"),
     };
-    let plan = Plan {
+    if let Pacing::Closed { users, .. } = pacing {
+        if users < shard.count {
+            return Err(UsageError(format!(
+                "--users {users} cannot be split across {} shards: give at least one user per shard",
+                shard.count
+            ))
+            .into());
+        }
+    }
+    let mut plan = Plan {
         pacing,
         profile: Profile::of(args.profile, args.ramp_up, args.steps),
         warmup: args.warmup,
@@ -37,20 +82,45 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
         timeout: args.engine.timeout,
         max_lag: args.engine.max_lag,
         timer: Timer::HighResolution,
+        shard,
+        start: None,
     };
     let connections = match pacing {
         Pacing::Open { .. } => args.engine.concurrency,
-        Pacing::Closed { users, .. } => users,
+        // This shard's users, each with its connection.
+        Pacing::Closed { users, .. } => (0..users).filter(|&u| shard.owns(u as u64)).count() as u32,
     };
     let session = workload::open(mix, &args.engine, connections, settings).await?;
     println!(
-        "running {} ({}) for {:?} after {:?} of warmup against the {} seed",
+        "running {} ({}) for {:?} after {:?} of warmup against the {} seed{}",
         session.mix.name,
         session.mix.description,
         plan.duration,
         plan.warmup,
-        session.environment.scale
+        session.environment.scale,
+        match sharded {
+            true => format!(", shard {shard}"),
+            false => String::new(),
+        }
     );
+    // The shared start, read now that this generator is ready.
+    let late = match args.start_at {
+        Some(at) => {
+            let (instant, late) = clock::instant_of(at);
+            plan.start = Some(instant);
+            let when = at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+            if late.is_zero() {
+                println!("starting at {when}");
+            } else {
+                println!(
+                    "could not start by {when}: ready {:.3} s late; this generator keeps the shared schedule, so its first operations start late and their lag counts",
+                    late.as_secs_f64()
+                );
+            }
+            Some((when, late))
+        }
+        None => None,
+    };
     let started = chrono::Utc::now();
     let (outcome, database) = session
         .measure(
@@ -59,14 +129,24 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
             workload::ticker(args.engine.quiet),
         )
         .await;
-    let results = session.results(
+    let mut results = session.results(
         Kind::Run,
         &plan,
         started,
         (&outcome, database),
         &workload::command_line(),
     );
-    let path = results.write(&args.out)?;
+    if sharded {
+        let (start_at, late) = late.expect("clap requires --start-at with --shard");
+        results.shard = Some(ShardRun {
+            shard,
+            run_id: shard::run_id(&results, shard.count, &start_at),
+            start_at,
+            start_offset_ms: late.as_secs_f64() * 1e3,
+            clock: clock::status(),
+        });
+    }
+    let written = store::write(&target, &results, false).await?;
     workload::print_summary(&results);
     if results.interrupted {
         println!(
@@ -74,7 +154,21 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
             results.measured_s
         );
     }
-    println!("results: {}", path.display());
+    if let Some(s) = &results.shard {
+        println!(
+            "shard {} of run {}: {}",
+            s.shard,
+            s.run_id,
+            if results.schedule.keeping_up {
+                "kept to its schedule"
+            } else {
+                "did NOT keep to its schedule"
+            }
+        );
+    }
+    for w in written {
+        println!("results: {w}");
+    }
     Ok(if results.verdict.pass {
         Outcome::Ok
     } else {

@@ -1,8 +1,6 @@
 //! Sample product images: small real PNGs (a gradient and a stripe per image, 64×64), uploaded
-//! to the object store with SigV4-presigned PUTs (rusty-s3 signs; reqwest sends). Uploading is
+//! to the object store (`platform::objects`). Uploading is
 //! idempotent (same key, same bytes), so a resumed seed simply uploads them again.
-
-use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::rng::{key, mix, Stream};
@@ -59,46 +57,23 @@ pub fn object_key(n: u64) -> String {
 
 /// Uploads images 0..count; returns the bytes sent.
 pub async fn upload(store: &Store, seed: u64, count: u32) -> Result<u64> {
-    let err = |detail: String| Error::Http {
+    let err = |e: platform::Error| Error::Http {
         service: "S3",
-        context: format!("uploading sample images to {}", store.endpoint),
-        detail,
+        context: "uploading sample images".into(),
+        detail: e.to_string(),
     };
-    let bucket = rusty_s3::Bucket::new(
-        store.endpoint.clone(),
-        rusty_s3::UrlStyle::Path,
-        store.bucket.clone(),
-        "us-east-1",
-    )
-    .map_err(|e| err(e.to_string()))?;
-    let credentials = store
-        .credentials
-        .as_ref()
-        .map(|(a, s)| rusty_s3::Credentials::new(a.clone(), s.clone()));
-    let http = super::http_client(Duration::from_secs(30)).map_err(|e| err(e.to_string()))?;
+    let endpoint = platform::SecretUrl::new(store.endpoint.clone());
+    let objects =
+        platform::objects::Objects::new(&endpoint, &store.bucket, store.credentials.clone())
+            .map_err(err)?;
     let mut bytes = 0;
     for n in 0..count as u64 {
-        use rusty_s3::S3Action;
         let body = png(seed, n);
         bytes += body.len() as u64;
-        let object = object_key(n);
-        let action = bucket.put_object(credentials.as_ref(), &object);
-        let url = action.sign(Duration::from_secs(600));
-        let response = http
-            .put(url)
-            .header("content-type", "image/png")
-            .body(body)
-            .send()
+        objects
+            .put(&object_key(n), body, "image/png")
             .await
-            .map_err(|e| err(platform::secret::scrub(&e.to_string())))?;
-        if !response.status().is_success() {
-            let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            return Err(err(format!(
-                "PUT {object}: {status} {}",
-                text.chars().take(200).collect::<String>()
-            )));
-        }
+            .map_err(err)?;
     }
     Ok(bytes)
 }

@@ -38,12 +38,7 @@ pub struct Options {
 
 /// An HTTP client for the object store and the search server (rustls with the ring provider, the
 /// one sqlx uses, so no second TLS stack is built).
-pub fn http_client(
-    timeout: std::time::Duration,
-) -> std::result::Result<reqwest::Client, reqwest::Error> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder().timeout(timeout).build()
-}
+pub use platform::objects::http_client;
 
 /// Runs `f` on every item with at most `jobs` at a time; stops at the first error.
 async fn parallel<T, F, Fut>(items: Vec<T>, jobs: usize, f: F) -> Result<()>

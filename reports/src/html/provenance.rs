@@ -134,27 +134,69 @@ pub fn provenance(page: &mut Page, r: &RunResults) {
     for (service, version) in &e.servers {
         rows.push((format!("server: {service}"), version.clone()));
     }
-    for (i, s) in r.merged_from.iter().enumerate() {
-        rows.push((
-            format!("load generator {}", i + 1),
-            format!(
-                "{} started {} (git {}), {} operations scheduled",
-                s.hostname,
-                s.started_at,
-                s.git_revision,
-                count(s.scheduled)
-            ),
-        ));
-    }
     for (k, v) in rows {
         t.row(vec![Cell::text(k), Cell::new(v, Kind::Code)]);
     }
     page.table(&t);
+    if !r.merged_from.is_empty() {
+        generators(page, r);
+    }
     page.heading("Configuration");
     page.pre(&serde_json::to_string_pretty(&r.config).unwrap_or_default());
     if let Some(seed) = &e.seed_summary {
         seed_summary(page, seed);
     }
+}
+
+/// The load generators whose results were merged: each one's share, pace and clock.
+fn generators(page: &mut Page, r: &RunResults) {
+    page.heading("Load generators");
+    let mut t = Table::new(&[
+        "generator",
+        "host",
+        "started",
+        "start offset",
+        "clock",
+        "scheduled",
+        "target ops/s",
+        "achieved ops/s",
+        "kept up",
+        "git",
+    ]);
+    for (i, g) in r.merged_from.iter().enumerate() {
+        let (name, offset, clock) = match &g.shard {
+            Some(s) => (
+                format!("shard {} (run {})", s.shard, s.run_id),
+                format!("{} ms", ms_f(s.start_offset_ms)),
+                match (s.clock.synchronized, s.clock.max_error_us) {
+                    (Some(true), Some(e)) => {
+                        format!("synchronized, max error {} ms", ms_f(e as f64 / 1e3))
+                    }
+                    (Some(false), _) => "NOT synchronized".into(),
+                    _ => "unknown".into(),
+                },
+            ),
+            None => (format!("{}", i + 1), "-".into(), "-".into()),
+        };
+        let opt = |v: Option<f64>| v.map(rate).unwrap_or_else(|| "-".into());
+        t.row(vec![
+            Cell::text(name),
+            Cell::text(g.hostname.clone()),
+            Cell::text(g.started_at.clone()),
+            Cell::num(offset),
+            Cell::text(clock),
+            Cell::num(count(g.scheduled)),
+            Cell::num(opt(g.target_rate)),
+            Cell::num(opt(g.achieved_rate)),
+            match g.keeping_up {
+                Some(true) => Cell::text("yes"),
+                Some(false) => Cell::new("NO", Kind::Bad),
+                None => Cell::text("-"),
+            },
+            Cell::new(g.git_revision.clone(), Kind::Code),
+        ]);
+    }
+    page.table(&t);
 }
 
 /// How the data was seeded: the seed's own summary.
