@@ -1,6 +1,12 @@
 //! Records the git revision shopbench was built from (results files carry it as provenance).
 
 fn main() {
+    println!("cargo:rerun-if-env-changed=SHOPBENCH_GIT_REVISION");
+    // A build without the repository's history (the Dockerfile's) is told the revision.
+    if let Ok(rev) = std::env::var("SHOPBENCH_GIT_REVISION") {
+        println!("cargo:rustc-env=SHOPBENCH_GIT_REVISION={rev}");
+        return;
+    }
     let rev = std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()

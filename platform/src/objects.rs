@@ -134,7 +134,11 @@ impl Objects {
         what: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response> {
-        request.send().await.map_err(|e| self.fail(what, e))
+        // Without the URL: a presigned URL is a credential for as long as it is valid.
+        request
+            .send()
+            .await
+            .map_err(|e| self.fail(what, e.without_url()))
     }
 
     /// The server's complaint in one line: status and the start of its body.
@@ -209,7 +213,10 @@ impl Objects {
         if !response.status().is_success() {
             return Err(self.refused(&what, response).await);
         }
-        let bytes = response.bytes().await.map_err(|e| self.fail(&what, e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.fail(&what, e.without_url()))?;
         Ok(Some(bytes.to_vec()))
     }
 
@@ -233,7 +240,10 @@ impl Objects {
             if !response.status().is_success() {
                 return Err(self.refused(&what, response).await);
             }
-            let text = response.text().await.map_err(|e| self.fail(&what, e))?;
+            let text = response
+                .text()
+                .await
+                .map_err(|e| self.fail(&what, e.without_url()))?;
             let page = rusty_s3::actions::ListObjectsV2::parse_response(&text)
                 .map_err(|e| Error::service(SERVICE, format!("{what}: unreadable answer: {e}")))?;
             keys.extend(page.contents.into_iter().map(|c| c.key));

@@ -138,12 +138,22 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
     );
     if sharded {
         let (start_at, late) = late.expect("clap requires --start-at with --shard");
+        let clock = clock::status();
+        if clock.synchronized == Some(false) {
+            println!(
+                "warning: this machine's clock is not synchronized (the kernel's NTP state): generators on other machines may have started up to its error apart{}",
+                clock
+                    .max_error_us
+                    .map(|e| format!(" ({:.1} s)", e as f64 / 1e6))
+                    .unwrap_or_default()
+            );
+        }
         results.shard = Some(ShardRun {
             shard,
             run_id: shard::run_id(&results, shard.count, &start_at),
             start_at,
             start_offset_ms: late.as_secs_f64() * 1e3,
-            clock: clock::status(),
+            clock,
         });
     }
     let written = store::write(&target, &results, false).await?;
