@@ -165,7 +165,7 @@ fn report_and_compare_refuse_bad_results_with_exit_code_2() {
 
 #[test]
 fn run_and_capacity_refuse_bad_flags_with_exit_code_2() {
-    let cases: [(&[&str], &[&str]); 7] = [
+    let cases: [(&[&str], &[&str]); 15] = [
         (
             &["run", "--mix", "nope", "--rate", "5", "--out", "x"],
             &["nope", "storefront"],
@@ -241,6 +241,114 @@ fn run_and_capacity_refuse_bad_flags_with_exit_code_2() {
                 "x",
             ],
             &["--client-threads"],
+        ),
+        (
+            &[
+                "run",
+                "--mix",
+                "storefront",
+                "--rate",
+                "5",
+                "--shard",
+                "3/3",
+                "--start-at",
+                "2030-01-01T00:00:00Z",
+                "--out",
+                "x",
+            ],
+            &["shard 3 of 3", "0 to 2"],
+        ),
+        (
+            &[
+                "run",
+                "--mix",
+                "storefront",
+                "--rate",
+                "5",
+                "--shard",
+                "1of3",
+                "--start-at",
+                "2030-01-01T00:00:00Z",
+                "--out",
+                "x",
+            ],
+            &["I/N"],
+        ),
+        (
+            &[
+                "run",
+                "--mix",
+                "storefront",
+                "--rate",
+                "5",
+                "--shard",
+                "0/3",
+                "--out",
+                "x",
+            ],
+            &["--start-at"],
+        ),
+        (
+            &[
+                "run",
+                "--mix",
+                "storefront",
+                "--rate",
+                "5",
+                "--start-at",
+                "tomorrow",
+                "--out",
+                "x",
+            ],
+            &["tomorrow", "RFC 3339"],
+        ),
+        (
+            &[
+                "run",
+                "--mix",
+                "storefront",
+                "--rate",
+                "5",
+                "--shards",
+                "3",
+                "--start-at",
+                "2030-01-01T00:00:00Z",
+                "--out",
+                "x",
+            ],
+            &["JOB_COMPLETION_INDEX", "--shard I/3"],
+        ),
+        (
+            &[
+                "run",
+                "--mix",
+                "storefront",
+                "--users",
+                "2",
+                "--shard",
+                "0/3",
+                "--start-at",
+                "2030-01-01T00:00:00Z",
+                "--out",
+                "x",
+            ],
+            &["--users 2", "3 shards"],
+        ),
+        (
+            &[
+                "run",
+                "--mix",
+                "storefront",
+                "--rate",
+                "5",
+                "--out",
+                "s3://UPPER/x",
+            ],
+            &["UPPER", "bucket"],
+        ),
+        (
+            &["report", "merge", "/nonexistent/shards", "--out", "x"],
+            &["/nonexistent/shards"],
         ),
     ];
     for (args, wanted) in cases {

@@ -51,7 +51,6 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
         true => args.out.for_shard(shard),
         false => args.out.clone(),
     };
-    let target = store::open(&place, settings).await?;
     let pacing = match (args.rate, args.users) {
         (Some(rate), _) => Pacing::Open {
             rate,
@@ -72,6 +71,7 @@ pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
             .into());
         }
     }
+    let target = store::open(&place, settings).await?;
     let mut plan = Plan {
         pacing,
         profile: Profile::of(args.profile, args.ramp_up, args.steps),
