@@ -276,13 +276,24 @@ async fn a_stall_while_shards_run_shows_in_the_merged_p99_and_a_missing_shard_is
         ran(&wait(c).await);
     }
     let merged_dir = temp(&s, "merged");
-    let merged = s.run(&[
-        "report",
-        "merge",
-        dir.to_str().unwrap(),
-        "--out",
-        merged_dir.to_str().unwrap(),
-    ]);
+    let merge = || {
+        s.run(&[
+            "report",
+            "merge",
+            dir.to_str().unwrap(),
+            "--out",
+            merged_dir.to_str().unwrap(),
+        ])
+    };
+    // Refused: exit 2, one line on stderr.
+    let refused = || {
+        let out = merge();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    };
+    let merged = merge();
     // The stall breaks the 50 ms p99 target on the merged figures: exit 1.
     assert_eq!(merged.status.code(), Some(1), "{}", text(&merged));
     let m = crate::common::results::checked(&merged_dir);
@@ -303,16 +314,7 @@ async fn a_stall_while_shards_run_shows_in_the_merged_p99_and_a_missing_shard_is
 
     // A shard missing: exit 2, one line naming it.
     std::fs::remove_dir_all(dir.join("shard-1")).unwrap();
-    let refused = s.run(&[
-        "report",
-        "merge",
-        dir.to_str().unwrap(),
-        "--out",
-        merged_dir.to_str().unwrap(),
-    ]);
-    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-    let err = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let err = refused();
     assert!(
         err.contains("shard 1/3") && err.contains("missing"),
         "{err}"
@@ -320,15 +322,7 @@ async fn a_stall_while_shards_run_shows_in_the_merged_p99_and_a_missing_shard_is
 
     // A foreign shard (another run's shard 1) in its place: exit 2, naming it.
     copy_foreign_shard(&dir.join("shard-0"), &dir.join("shard-1"));
-    let refused = s.run(&[
-        "report",
-        "merge",
-        dir.to_str().unwrap(),
-        "--out",
-        merged_dir.to_str().unwrap(),
-    ]);
-    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
-    let err = String::from_utf8_lossy(&refused.stderr);
+    let err = refused();
     assert!(
         err.contains("shard-1") && err.contains("not of run"),
         "{err}"
