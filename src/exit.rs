@@ -50,7 +50,7 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
         if let Some(e) = cause.downcast_ref::<generator::error::Error>() {
             use generator::error::Error as G;
             return match e {
-                G::AlreadySeeded(_) | G::NoSeed => BAD_INPUT,
+                G::AlreadySeeded(_) | G::NoSeed | G::Claimed { .. } => BAD_INPUT,
                 _ => ENVIRONMENT,
             };
         }

@@ -19,13 +19,16 @@ fn ok(out: &std::process::Output) -> String {
     text
 }
 
-/// Order-independent checksums of every seeded table.
-async fn checksums(conn: &mut PgConnection) -> Vec<(String, String)> {
+/// Order-independent checksums of every seeded table of `s`, with its bucket's name (in the
+/// image URLs: where the images live, not what the data is) taken out.
+async fn checksums(s: &Seeder) -> Vec<(String, String)> {
+    let conn = &mut s.admin().await;
     let mut out = Vec::new();
     for t in generator::rows::Table::ALL {
         let sql = format!(
-            "SELECT count(*)::text || ':' || coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0)::text \
+            "SELECT count(*)::text || ':' || coalesce(sum(('x' || left(md5(replace(t::text, '{}', '')), 15))::bit(60)::bigint), 0)::text \
              FROM shop.{} t",
+            s.s3_bucket,
             t.name()
         );
         let sum: String = sqlx::query_scalar(&sql)
@@ -84,8 +87,8 @@ async fn jobs_do_not_change_a_single_row() {
     });
     ok(&ra);
     ok(&rb);
-    let sums_one = checksums(&mut one.admin().await).await;
-    let sums_eight = checksums(&mut eight.admin().await).await;
+    let sums_one = checksums(&one).await;
+    let sums_eight = checksums(&eight).await;
     assert!(
         sums_one.iter().all(|(_, s)| !s.starts_with("0:")),
         "every table has rows: {sums_one:?}"
@@ -102,7 +105,7 @@ async fn jobs_do_not_change_a_single_row() {
     // A different seed gives different data.
     let c = Seeder::new().await;
     ok(&c.run(&[SMALL, &["--seed", "7"]].concat()));
-    assert_ne!(checksums(&mut c.admin().await).await, sums_one);
+    assert_ne!(checksums(&c).await, sums_one);
     ok(&one.run(&["verify"]));
     for s in [one, eight, c] {
         s.finish().await;
@@ -339,4 +342,62 @@ async fn the_bulk_load_window_leaves_a_sound_audit_trail() {
     let text = String::from_utf8_lossy(&check.stdout);
     assert!(text.contains("bulk-load window"), "{text}");
     s.finish().await;
+}
+
+/// Two PostgreSQL databases seeded into one ClickHouse database, or one S3 bucket: the second
+/// seed is refused (exit 2, one line naming the store, what it holds and the fix) before it writes
+/// anywhere; with stores of its own it seeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_database_seeding_into_the_first_ones_stores_is_refused() {
+    let first = Seeder::new().await;
+    ok(&first.run(&["seed", "--scale", "tiny", "--quiet"]));
+    let second = Seeder::new().await;
+    let own_bucket = second.s3_bucket.clone();
+    let first_bucket = first.s3_bucket.clone();
+    let events = || async {
+        clickhouse_checksums(&first.clickhouse_db)
+            .await
+            .into_iter()
+            .map(|(_, sum)| sum)
+            .collect::<Vec<_>>()
+    };
+    let before = events().await;
+    for (clickhouse_db, bucket, store) in [
+        (&first.clickhouse_db, &own_bucket, "ClickHouse database"),
+        (&second.clickhouse_db, &first_bucket, "S3 bucket"),
+    ] {
+        std::fs::write(
+            &second.config,
+            format!("clickhouse_database = \"{clickhouse_db}\"\ns3_bucket = \"{bucket}\"\n"),
+        )
+        .unwrap();
+        let out = second.run(&["seed", "--scale", "tiny", "--quiet"]);
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(store) && err.contains("the seed of") && err.contains("schema reset"),
+            "{err}"
+        );
+        // Nothing written: no seed recorded in the second database, the first's rows as they were.
+        let mut conn = second.admin().await;
+        let runs: i64 = sqlx::query_scalar("SELECT count(*) FROM shopbench_meta.seed_runs")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(runs, 0);
+        assert_eq!(events().await, before);
+    }
+    // Stores of its own: it seeds.
+    std::fs::write(
+        &second.config,
+        format!(
+            "clickhouse_database = \"{}\"\ns3_bucket = \"{own_bucket}\"\n",
+            second.clickhouse_db
+        ),
+    )
+    .unwrap();
+    ok(&second.run(&["seed", "--scale", "tiny", "--quiet"]));
+    second.finish().await;
+    first.finish().await;
 }

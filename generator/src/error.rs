@@ -32,6 +32,12 @@ pub enum Error {
         free: String,
         needed: String,
     },
+    #[error("{store} holds {holds}: a second seed would add to it; {fix}")]
+    Claimed {
+        store: String,
+        holds: String,
+        fix: String,
+    },
     #[error("{0}")]
     Io(String),
 }

@@ -220,6 +220,19 @@ impl Objects {
         Ok(Some(bytes.to_vec()))
     }
 
+    /// Deletes `key` (no error if it is not there).
+    pub async fn delete(&self, key: &str) -> Result<()> {
+        let action = self.bucket.delete_object(self.credentials.as_ref(), key);
+        let what = format!("deleting {key}");
+        let response = self
+            .send(&what, self.http.delete(action.sign(SIGNED_FOR)))
+            .await?;
+        if !response.status().is_success() && response.status() != reqwest::StatusCode::NOT_FOUND {
+            return Err(self.refused(&what, response).await);
+        }
+        Ok(())
+    }
+
     /// Every key under `prefix`, in order (all pages). A bucket that does not exist has none.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>> {
         let mut keys = Vec::new();

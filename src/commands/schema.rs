@@ -129,5 +129,12 @@ async fn reset(settings: &Settings, yes: bool) -> Result<Outcome> {
         schema::clickhouse::reset(&url, &settings.clickhouse_database).await?;
     }
     apply_clickhouse(settings).await?;
+    // The stores the seed shared with other databases: emptied, so the next seed may use them.
+    let store = super::seed::store(settings).await;
+    for released in
+        generator::load::owner::release(store.as_ref(), settings.search.url.as_ref()).await?
+    {
+        println!("{released}");
+    }
     Ok(Outcome::Ok)
 }

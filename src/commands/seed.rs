@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use crate::cli::SeedArgs;
 use crate::Outcome;
 use generator::error::Error as SeedError;
+use generator::load::owner::{self, Owner};
 use generator::load::{self, images, postgres as pgload, progress::Mode};
 use generator::{Model, Plan, Profile, SeedConfig};
 use platform::services;
@@ -31,7 +32,7 @@ fn as_of_us(args: &SeedArgs) -> i64 {
 }
 
 /// The object store for the sample images, when one is configured or can be managed here.
-async fn store(settings: &Settings) -> Option<images::Store> {
+pub(super) async fn store(settings: &Settings) -> Option<images::Store> {
     if settings.s3.url.is_none() && platform::services::process::find_binary("weed", &[]).is_none()
     {
         return None;
@@ -87,7 +88,7 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
     let target = services::postgres(settings).await?;
     let pool = pgload::connect(&target.loader, jobs as u32 + 2).await?;
     let existing = pgload::existing_run(&pool).await?;
-    let (config, plan, fresh) = match (existing, args.resume) {
+    let (config, plan, instance, fresh) = match (existing, args.resume) {
         (Some(run), false) => {
             return Err(SeedError::AlreadySeeded(format!(
                 "{} scale, seed {}{}",
@@ -114,19 +115,49 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
                 "resuming the {} seed (seed {}) recorded in this database; its settings apply, not this command's",
                 run.config.profile.name, run.config.seed
             );
-            (run.config, run.plan, false)
+            (run.config, run.plan, run.instance, false)
         }
         (None, false) => {
             let model = Model::new(wanted.clone());
             let plan =
                 tokio::task::spawn_blocking(move || generator::plan::compute(&model, true)).await?;
-            (wanted, plan, true)
+            (wanted, plan, uuid::Uuid::new_v4(), true)
         }
     };
+    // Every store this seed writes to, checked before anything is written anywhere: a store
+    // shared with another database's seed is refused (generator/src/load/owner.rs).
+    let clickhouse = if services::clickhouse_available(settings) {
+        Some(services::clickhouse_url(settings).await?)
+    } else {
+        println!("clickhouse: not installed and CLICKHOUSE_URL not set; the analytics tables are skipped");
+        None
+    };
+    // The analytics database may not exist yet: it is looked at from the server's side first.
+    let analytics = |url: &platform::SecretUrl, inside: bool| load::clickhouse::Target {
+        client: platform::schema::clickhouse::client(
+            url,
+            inside.then_some(settings.clickhouse_database.as_str()),
+        ),
+        database: settings.clickhouse_database.clone(),
+    };
+    let mut targets = load::Targets {
+        clickhouse: clickhouse.as_ref().map(|url| analytics(url, false)),
+        store,
+        search: settings.search.url.clone(),
+    };
+    let owner = Owner::new(instance, &target.loader);
     if fresh {
         check_disk(settings, Some(&target), &plan).await?;
-        pgload::begin_run(&pool, &config, &plan).await?;
     }
+    owner::check(&targets, &owner).await?;
+    if fresh {
+        pgload::begin_run(&pool, &config, &plan, instance).await?;
+    }
+    if let Some(url) = &clickhouse {
+        platform::schema::clickhouse::apply(url, &settings.clickhouse_database).await?;
+        targets.clickhouse = Some(analytics(url, true));
+    }
+    owner::claim(&targets, &owner).await?;
     if mode != Mode::Json {
         println!(
             "seeding {} scale (seed {}, {} tenants, {} planned rows, about {} on disk) with {jobs} jobs into {}",
@@ -138,22 +169,6 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
             target.loader
         );
     }
-    let clickhouse = if services::clickhouse_available(settings) {
-        let url = services::clickhouse_url(settings).await?;
-        platform::schema::clickhouse::apply(&url, &settings.clickhouse_database).await?;
-        Some(load::clickhouse::Target {
-            client: platform::schema::clickhouse::client(&url, Some(&settings.clickhouse_database)),
-            database: settings.clickhouse_database.clone(),
-        })
-    } else {
-        println!("clickhouse: not installed and CLICKHOUSE_URL not set; the analytics tables are skipped");
-        None
-    };
-    let targets = load::Targets {
-        clickhouse,
-        store,
-        search: settings.search.url.clone(),
-    };
     let model = Arc::new(tokio::task::spawn_blocking(move || Model::new(config)).await?);
     let summary = load::run(
         model,

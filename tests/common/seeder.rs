@@ -8,27 +8,32 @@ use sqlx::PgConnection;
 
 use super::{settings, TestDb};
 
-/// A per-test ClickHouse database, named after the PostgreSQL one, through a config file.
+/// A per-test ClickHouse database and S3 bucket, named after the PostgreSQL one, through a config
+/// file.
 pub struct Seeder {
     pub db: TestDb,
     pub config: PathBuf,
     pub clickhouse_db: String,
+    pub s3_bucket: String,
 }
 
 impl Seeder {
     pub async fn new() -> Seeder {
         let db = TestDb::new().await;
         let clickhouse_db = db.name.clone();
+        let s3_bucket = db.name.replace('_', "-");
         let config = std::env::temp_dir().join(format!("{}.toml", db.name));
+        // Its own analytics database and bucket: a seed refuses stores another seed filled.
         std::fs::write(
             &config,
-            format!("clickhouse_database = \"{clickhouse_db}\"\n"),
+            format!("clickhouse_database = \"{clickhouse_db}\"\ns3_bucket = \"{s3_bucket}\"\n"),
         )
         .unwrap();
         Seeder {
             db,
             config,
             clickhouse_db,
+            s3_bucket,
         }
     }
 

@@ -6,6 +6,7 @@
 
 pub mod clickhouse;
 pub mod images;
+pub mod owner;
 pub mod postgres;
 pub mod progress;
 pub mod search;

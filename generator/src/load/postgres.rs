@@ -49,12 +49,14 @@ pub struct RunRecord {
     pub finished: bool,
     /// What the seed measured, once it finished.
     pub summary: Option<SeedSummary>,
+    /// The seed's mark on the stores it shares (`owner.rs`).
+    pub instance: uuid::Uuid,
 }
 
 /// The seed recorded in this database, if any.
 pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
     let row = sqlx::query(
-        "SELECT config, plan, summary, finished_at IS NOT NULL AS finished FROM shopbench_meta.seed_runs",
+        "SELECT config, plan, summary, instance, finished_at IS NOT NULL AS finished FROM shopbench_meta.seed_runs",
     )
     .fetch_optional(pool)
     .await
@@ -72,6 +74,7 @@ pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
         config: serde_json::from_value(config).map_err(|e| parse("config", e))?,
         plan: serde_json::from_value(plan).map_err(|e| parse("plan", e))?,
         finished: row.get("finished"),
+        instance: row.get("instance"),
         summary: summary
             .map(serde_json::from_value)
             .transpose()
@@ -79,11 +82,19 @@ pub async fn existing_run(pool: &PgPool) -> Result<Option<RunRecord>> {
     }))
 }
 
-pub async fn begin_run(pool: &PgPool, config: &SeedConfig, plan: &Plan) -> Result<()> {
-    sqlx::query("INSERT INTO shopbench_meta.seed_runs (config, plan, run_id) VALUES ($1, $2, $3)")
+pub async fn begin_run(
+    pool: &PgPool,
+    config: &SeedConfig,
+    plan: &Plan,
+    instance: uuid::Uuid,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO shopbench_meta.seed_runs (config, plan, run_id, instance) VALUES ($1, $2, $3, $4)",
+    )
         .bind(serde_json::to_value(config).expect("config serializes"))
         .bind(serde_json::to_value(plan).expect("plan serializes"))
         .bind(crate::fingerprint::run_id(config))
+        .bind(instance)
         .execute(pool)
         .await
         .map_err(db("recording the seed run"))?;

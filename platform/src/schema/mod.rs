@@ -98,6 +98,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0012_bulk_load_window.sql",
         sql: include_str!("../../../schema/postgres/0012_bulk_load_window.sql"),
     },
+    Migration {
+        version: 13,
+        name: "0013_seed_instance.sql",
+        sql: include_str!("../../../schema/postgres/0013_seed_instance.sql"),
+    },
 ];
 
 /// Schemas shopbench owns in the database (dropped by `schema reset`).
