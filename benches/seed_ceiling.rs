@@ -152,7 +152,9 @@ async fn main() {
     let pool = pgload::connect(&seed_db.loader, jobs as u32 + 2)
         .await
         .unwrap();
-    pgload::begin_run(&pool, &config, &plan).await.unwrap();
+    pgload::begin_run(&pool, &config, &plan, uuid::Uuid::new_v4())
+        .await
+        .unwrap();
     let targets = load::Targets {
         clickhouse: None,
         store: None,
