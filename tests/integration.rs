@@ -14,5 +14,6 @@ mod partitions;
 mod report;
 mod run;
 mod schema_check;
+mod search;
 mod seed;
 mod shard;

@@ -70,8 +70,19 @@ pub async fn verify(
     plan: &Plan,
     pool: &PgPool,
     clickhouse: Option<&Target>,
+    search: Option<&platform::SecretUrl>,
 ) -> Result<Report> {
     let mut r = Report::default();
+
+    if let Some(url) = search {
+        let docs = crate::load::search::count(url).await?;
+        let products = m.profile().products;
+        r.add(
+            format!("search index {}", crate::load::search::INDEX),
+            docs == products,
+            format!("{docs} documents of {products} products"),
+        );
+    }
 
     let deferred = scalar_i64(pool, "SELECT count(*) FROM shopbench_meta.deferred_objects").await?;
     r.add(

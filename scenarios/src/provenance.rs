@@ -42,13 +42,28 @@ pub async fn collect(
             v.unwrap_or_else(|e| format!("unknown ({e})")),
         );
     }
-    servers.insert(
-        "search".into(),
-        match search {
-            SearchBackend::Postgres => "PostgreSQL full-text search".into(),
-            SearchBackend::Elastic { .. } => "Elasticsearch/OpenSearch (SEARCH_URL)".into(),
-        },
-    );
+    let search = match search {
+        SearchBackend::Postgres => "PostgreSQL full-text search".into(),
+        SearchBackend::Elastic { url, http } => {
+            // The server's own answer to `GET /`: its distribution and version.
+            let about: Option<serde_json::Value> = match http.get(url.clone()).send().await {
+                Ok(r) => r.json().await.ok(),
+                Err(_) => None,
+            };
+            let v = about.as_ref().map(|a| &a["version"]);
+            match v.and_then(|v| v["number"].as_str()) {
+                Some(number) => format!(
+                    "{} {number} (SEARCH_URL)",
+                    match v.and_then(|v| v["distribution"].as_str()) {
+                        Some("opensearch") => "OpenSearch",
+                        _ => "Elasticsearch",
+                    }
+                ),
+                None => "Elasticsearch/OpenSearch (SEARCH_URL), version unknown".into(),
+            }
+        }
+    };
+    servers.insert("search".into(), search);
     if settings.s3.url.is_some() {
         servers.insert("s3".into(), "configured S3 endpoint".into());
     } else {

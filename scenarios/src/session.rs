@@ -183,10 +183,21 @@ impl Session {
             false => None,
         };
         let search = match &settings.search.url {
-            Some(url) => SearchBackend::Elastic {
-                url: url.expose().clone(),
-                http: http()?,
-            },
+            Some(url) => {
+                let http = http()?;
+                // An unreachable search server fails the session now, not every search later.
+                http.get(url.expose().clone())
+                    .send()
+                    .await
+                    .and_then(|r| r.error_for_status())
+                    .map_err(|e| {
+                        connect(format!("the search server at {url}"))(e.without_url().to_string())
+                    })?;
+                SearchBackend::Elastic {
+                    url: url.expose().clone(),
+                    http,
+                }
+            }
             None => SearchBackend::Postgres,
         };
         let environment = crate::provenance::collect(

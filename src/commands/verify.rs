@@ -45,7 +45,14 @@ pub async fn verify(settings: &Settings) -> Result<Outcome> {
             .unwrap_or_default(),
         target.loader
     );
-    let report = generator::verify::verify(&model, &plan, &pool, clickhouse.as_ref()).await?;
+    let report = generator::verify::verify(
+        &model,
+        &plan,
+        &pool,
+        clickhouse.as_ref(),
+        settings.search.url.as_ref(),
+    )
+    .await?;
     for c in &report.checks {
         println!(
             "{} {:<58} {}",

@@ -10,6 +10,7 @@ use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 pub mod results;
+pub mod search;
 pub mod seeder;
 
 /// A finished command's stdout and stderr together, for assertion messages.

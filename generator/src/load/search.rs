@@ -1,8 +1,9 @@
 //! Elasticsearch/OpenSearch bulk indexing of the catalog, when `SEARCH_URL` is set. Written
 //! against the documented REST API (`PUT /<index>` with schema/search/products.json, then
 //! `POST /_bulk` with NDJSON); documents are keyed by product id, so a resumed seed indexes them
-//! again without duplicates. No such server can run on the project's CI machine: this path is
-//! exercised by users who run one (docker-compose.yml has OpenSearch).
+//! again without duplicates. Tested against osmem-server (an in-memory OpenSearch-compatible
+//! server, tests/search.rs): API compatibility, not performance (docker-compose.yml has
+//! OpenSearch for that).
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -78,7 +79,7 @@ pub async fn index_catalog(url: &platform::SecretUrl, m: &Model, chunk: u64) -> 
             .body(bulk_body(m, start..end))
             .send()
             .await
-            .map_err(|e| err(&format!("bulk indexing at {url}"), e))?;
+            .map_err(|e| err(&format!("bulk indexing at {url}"), e.without_url()))?;
         let status = response.status();
         let body: serde_json::Value = response
             .json()
@@ -95,5 +96,31 @@ pub async fn index_catalog(url: &platform::SecretUrl, m: &Model, chunk: u64) -> 
         }
         start = end;
     }
+    // Searchable now, not after the server's next refresh.
+    http.post(format!("{base}/{INDEX}/_refresh"))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| err(&format!("refreshing {INDEX} at {url}"), e.without_url()))?;
     Ok(total)
+}
+
+/// The documents in the product index.
+pub async fn count(url: &platform::SecretUrl) -> Result<u64> {
+    let http = super::http_client(Duration::from_secs(30))
+        .map_err(|e| err("starting the HTTP client", e))?;
+    let base = url.expose().as_str().trim_end_matches('/');
+    let context = format!("counting the documents of {INDEX} at {url}");
+    let body: serde_json::Value = http
+        .get(format!("{base}/{INDEX}/_count"))
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| err(&context, e.without_url()))?
+        .json()
+        .await
+        .map_err(|e| err(&context, e.without_url()))?;
+    body["count"]
+        .as_u64()
+        .ok_or_else(|| err(&context, format!("no count in {body}")))
 }

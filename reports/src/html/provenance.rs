@@ -96,6 +96,14 @@ pub fn provenance(page: &mut Page, r: &RunResults) {
         ),
         ("kind".into(), r.kind.to_string()),
         (
+            "search served by".into(),
+            match r.config.search_backend.as_str() {
+                "postgres" => "PostgreSQL full-text search (shop.search_products)".into(),
+                "elasticsearch" => "Elasticsearch/OpenSearch at SEARCH_URL".into(),
+                other => other.to_string(),
+            },
+        ),
+        (
             "started / finished (UTC)".into(),
             format!("{} / {}", r.started_at, r.finished_at),
         ),

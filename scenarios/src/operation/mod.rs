@@ -27,7 +27,7 @@ mod payment;
 mod point_read;
 mod product_detail;
 mod refund;
-mod search;
+pub mod search;
 mod shared;
 
 pub type OpFuture<'a> = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send + 'a>>;

@@ -24,10 +24,11 @@ pub const SPEC: Spec = Spec {
     build: |ctx| Arc::new(Search(ctx)),
 };
 
-struct Query {
-    text: String,
-    category: Option<Uuid>,
-    price: Option<(Decimal, Decimal)>,
+/// A shopper's query: words, and optionally a category and a price range.
+pub struct Query {
+    pub text: String,
+    pub category: Option<Uuid>,
+    pub price: Option<(Decimal, Decimal)>,
 }
 
 impl Operation for Search {
@@ -94,14 +95,9 @@ async fn postgres(c: &Context, tenant: Uuid, q: &Query) -> Result<usize, Failure
     Ok(rows.len())
 }
 
-/// The documented `_search` API: a `multi_match` on name, brand and description, filtered by
-/// tenant (and category, price) in filter context.
-async fn elastic(
-    url: &url::Url,
-    http: &reqwest::Client,
-    tenant: Uuid,
-    q: &Query,
-) -> Result<usize, Failure> {
+/// The `_search` body of `q` for `tenant`: a `multi_match` on name, brand and description,
+/// filtered by tenant (and category, price) in filter context, 20 hits.
+pub fn elastic_query(tenant: Uuid, q: &Query) -> serde_json::Value {
     let mut filter = vec![
         serde_json::json!({"term": {"tenant_id": tenant.to_string()}}),
         serde_json::json!({"term": {"is_active": true}}),
@@ -114,14 +110,24 @@ async fn elastic(
             serde_json::json!({"range": {"price": {"gte": lo.to_string(), "lte": hi.to_string()}}}),
         );
     }
-    let body = serde_json::json!({
+    serde_json::json!({
         "size": 20,
         "query": {"bool": {
             "must": [{"multi_match": {"query": q.text, "fields": ["name^3", "brand^2", "description"]}}],
             "filter": filter,
         }},
-        "_source": ["product_id", "name", "price"],
-    });
+        "_source": ["tenant_id", "product_id", "name", "price"],
+    })
+}
+
+/// The documented `_search` API with [`elastic_query`]'s body.
+async fn elastic(
+    url: &url::Url,
+    http: &reqwest::Client,
+    tenant: Uuid,
+    q: &Query,
+) -> Result<usize, Failure> {
+    let body = elastic_query(tenant, q);
     let endpoint = format!(
         "{}/{}/_search",
         url.as_str().trim_end_matches('/'),
