@@ -155,7 +155,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_duration, default_value = "0s", requires = "users")]
     pub think: Duration,
     /// How long to measure (e.g. 60s, 5m)
-    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    #[arg(long, value_parser = parse_positive_duration, default_value = "60s")]
     pub duration: Duration,
     /// Run before measuring, excluded from results
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
@@ -202,10 +202,10 @@ pub struct EngineArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// An operation taking longer fails with class `timeout`
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    #[arg(long, value_parser = parse_positive_duration, default_value = "10s")]
     pub timeout: Duration,
     /// Open model: an operation this late behind its intended start is dropped (and counted)
-    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    #[arg(long, value_parser = parse_positive_duration, default_value = "5s")]
     pub max_lag: Duration,
     /// Override an SLO target: OPERATION.p95=DURATION or OPERATION.p99=DURATION (repeatable)
     #[arg(long = "slo", value_name = "OP.pNN=DURATION")]
@@ -231,7 +231,7 @@ pub struct CapacityArgs {
     #[arg(long, value_parser = parse_positive_f64, default_value = "1.5")]
     pub factor: f64,
     /// Measured time per step
-    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    #[arg(long, value_parser = parse_positive_duration, default_value = "20s")]
     pub step_duration: Duration,
     /// Warmup before each step
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
@@ -302,6 +302,17 @@ pub struct CompareArgs {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("{e} (write it like 30s, 5m or 1h)"))?;
+    Ok(d)
+}
+
+/// A duration that must be more than zero (a measured window, a timeout, a lag limit).
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!(
+            "'{s}' must be longer than zero (write it like 30s or 5m)"
+        ));
+    }
     Ok(d)
 }
 
@@ -378,6 +389,11 @@ mod tests {
         assert!(parse_rate("fast").is_err());
         assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("soon").is_err());
+        assert!(parse_positive_duration("0s").is_err());
+        assert_eq!(
+            parse_positive_duration("1ms").unwrap(),
+            Duration::from_millis(1)
+        );
         assert_eq!(parse_share("10%").unwrap(), 0.1);
         assert_eq!(parse_share("0.25").unwrap(), 0.25);
         assert!(parse_share("150%").is_err());

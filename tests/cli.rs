@@ -75,285 +75,213 @@ fn help_lists_every_command_of_the_contract() {
     }
 }
 
-#[test]
-fn bad_input_is_one_line_and_exit_code_2() {
-    assert_bad_input(
-        &shopbench(&["seed", "--scale", "huge"]),
-        &["huge", "tiny"],
-        None,
-    );
-    assert_bad_input(
-        &shopbench(&["run", "--mix", "storefront", "--rate", "fast", "--out", "x"]),
-        &["fast"],
-        None,
-    );
-    assert_bad_input(
-        &shopbench(&[
-            "--database-url",
-            "mysql://app:pw-secret-1@db.example/shop",
-            "status",
-        ]),
-        &["--database-url", "postgres://"],
-        Some("pw-secret-1"),
-    );
-    assert_bad_input(
-        &shopbench(&["--redis-url", "not a url", "status"]),
-        &["--redis-url"],
-        None,
-    );
-    assert_bad_input(
-        &shopbench(&["--config", "/nonexistent/shopbench.toml", "status"]),
-        &["/nonexistent/shopbench.toml"],
-        None,
-    );
+/// Every path under `dir`, for "nothing written".
+fn tree(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        out.push(e.path());
+        if e.path().is_dir() {
+            out.extend(tree(&e.path()));
+        }
+    }
+    out.sort();
+    out
+}
 
+/// Bad input, one invocation per row: exit 2, one line on stderr naming the problem and the fix
+/// (the needles), no secret, and nothing written (the working folder, which holds the managed
+/// services' folder and every `--out`, is unchanged). `{dir}` is that folder, which holds a config
+/// file with an unknown key, a broken one, a mix with an unknown operation, a plain file, and
+/// results folders with garbage and with a future schema version.
+#[test]
+fn bad_input_is_one_line_exit_code_2_and_nothing_written() {
     let dir = temp_dir();
-    let config = dir.join("shopbench.toml");
-    std::fs::write(
-        &config,
-        "redis_url = \"redis://127.0.0.1:6379\"\ndatabase = \"postgres://h/db\"\n",
-    )
-    .unwrap();
-    assert_bad_input(
-        &shopbench(&["--config", config.to_str().unwrap(), "status"]),
-        &["line 2", "unknown field `database`"],
-        None,
-    );
-    std::fs::write(&config, "redis_url = [broken\n").unwrap();
-    assert_bad_input(
-        &shopbench(&["--config", config.to_str().unwrap(), "status"]),
-        &["shopbench.toml"],
-        None,
-    );
-}
-
-#[test]
-fn report_and_compare_refuse_bad_results_with_exit_code_2() {
-    let dir = std::env::temp_dir().join(format!("shopbench-bad-results-{}", std::process::id()));
-    let garbage = dir.join("garbage");
-    let old = dir.join("old");
-    for (d, text) in [
-        (&garbage, "{ not json"),
-        (&old, r#"{"schema_version": 99, "kind": "run"}"#),
-    ] {
-        std::fs::create_dir_all(d).unwrap();
-        std::fs::write(d.join("results.json"), text).unwrap();
-    }
-    let (g, o) = (garbage.to_str().unwrap(), old.to_str().unwrap());
-    let missing = dir.join("missing");
-    let m = missing.to_str().unwrap();
-    let cases: [(&[&str], &[&str]); 7] = [
-        (&["report", m], &["no such folder"]),
-        (&["report", g], &["not JSON"]),
-        (&["report", o], &["schema_version 99"]),
-        (&["compare", m, g], &["no such folder"]),
-        (&["compare", g, g], &["not JSON"]),
+    let fixtures = [
         (
-            &["compare", g, g, "--confidence", "150%"],
-            &["--confidence", "between"],
+            "bad.toml",
+            "redis_url = \"redis://127.0.0.1:6379\"\ndatabase = \"postgres://h/db\"\n",
         ),
-        (&["report", "merge", g, o, "--out", m], &["not JSON"]),
-    ];
-    for (args, needles) in cases {
-        assert_bad_input(&shopbench(args), needles, None);
-    }
-    // Nothing half-written: the failed report left no file beside the bad results.
-    assert_eq!(std::fs::read_dir(&garbage).unwrap().count(), 1);
-    assert!(!missing.exists());
-    std::fs::remove_dir_all(&dir).ok();
-}
-
-#[test]
-fn run_and_capacity_refuse_bad_flags_with_exit_code_2() {
-    let cases: [(&[&str], &[&str]); 15] = [
+        ("broken.toml", "redis_url = [broken\n"),
         (
-            &["run", "--mix", "nope", "--rate", "5", "--out", "x"],
+            "mix.toml",
+            "description = \"x\"\n[operations.teleport]\nweight = 1\n",
+        ),
+        ("file", "not a folder"),
+        ("garbage/results.json", "{ not json"),
+        (
+            "old/results.json",
+            r#"{"schema_version": 99, "kind": "run"}"#,
+        ),
+    ];
+    for (path, text) in fixtures {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let run = "run --mix storefront --rate 5 --out out";
+    let at = "--start-at 2030-01-01T00:00:00Z";
+    let cases: Vec<(String, &[&str])> = vec![
+        ("seed --scale huge".into(), &["huge", "tiny"]),
+        ("seed --jobs 0".into(), &["--jobs", "0"]),
+        ("seed --scale-factor=-1".into(), &["-1", "positive"]),
+        (
+            "seed --as-of 2026-13-01".into(),
+            &["2026-13-01", "YYYY-MM-DD"],
+        ),
+        ("seed --images 0".into(), &["--images"]),
+        (
+            "run --mix storefront --rate fast --out out".into(),
+            &["fast", "1.5k"],
+        ),
+        (
+            "run --mix storefront --rate 0 --out out".into(),
+            &["positive"],
+        ),
+        (
+            "run --mix storefront --rate=-5 --out out".into(),
+            &["positive"],
+        ),
+        (
+            "run --mix nope --rate 5 --out out".into(),
             &["nope", "storefront"],
         ),
         (
-            &["run", "--mix", "storefront", "--out", "x"],
+            "run --mix {dir}/mix.toml --rate 5 --out out".into(),
+            &["teleport"],
+        ),
+        (
+            "run --mix storefront --out out".into(),
             &["--rate", "--users"],
         ),
+        (format!("{run} --users 3"), &["--users"]),
         (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--users",
-                "3",
-                "--out",
-                "x",
-            ],
-            &["--users"],
+            format!("{run} --duration 0s"),
+            &["--duration", "longer than zero"],
+        ),
+        (format!("{run} --duration soon"), &["soon", "30s"]),
+        (
+            format!("{run} --timeout 0s"),
+            &["--timeout", "longer than zero"],
         ),
         (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--slo",
-                "browse.p99",
-                "--out",
-                "x",
-            ],
+            format!("{run} --max-lag 0ms"),
+            &["--max-lag", "longer than zero"],
+        ),
+        (format!("{run} --concurrency 0"), &["--concurrency", "0"]),
+        (
+            "run --mix storefront --users 0 --out out".into(),
+            &["--users", "0"],
+        ),
+        (format!("{run} --client-threads 0"), &["--client-threads"]),
+        (
+            format!("{run} --slo browse.p99"),
             &["browse.p99", "OPERATION.p95"],
         ),
         (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--slo",
-                "dashboard.p99=5ms",
-                "--out",
-                "x",
-            ],
+            format!("{run} --slo dashboard.p99=5ms"),
             &["dashboard", "not in this mix"],
         ),
         (
-            &[
-                "capacity",
-                "--mix",
-                "storefront",
-                "--factor",
-                "0.5",
-                "--out",
-                "x",
-            ],
-            &["--factor", "above 1"],
-        ),
-        (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--client-threads",
-                "0",
-                "--out",
-                "x",
-            ],
-            &["--client-threads"],
-        ),
-        (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--shard",
-                "3/3",
-                "--start-at",
-                "2030-01-01T00:00:00Z",
-                "--out",
-                "x",
-            ],
+            format!("{run} --shard 3/3 {at}"),
             &["shard 3 of 3", "0 to 2"],
         ),
+        (format!("{run} --shard 1of3 {at}"), &["1of3", "I/N"]),
+        (format!("{run} --shard 0/3"), &["--start-at"]),
         (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--shard",
-                "1of3",
-                "--start-at",
-                "2030-01-01T00:00:00Z",
-                "--out",
-                "x",
-            ],
-            &["I/N"],
-        ),
-        (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--shard",
-                "0/3",
-                "--out",
-                "x",
-            ],
-            &["--start-at"],
-        ),
-        (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--start-at",
-                "tomorrow",
-                "--out",
-                "x",
-            ],
+            format!("{run} --start-at tomorrow"),
             &["tomorrow", "RFC 3339"],
         ),
         (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--shards",
-                "3",
-                "--start-at",
-                "2030-01-01T00:00:00Z",
-                "--out",
-                "x",
-            ],
+            format!("{run} --shards 3 {at}"),
             &["JOB_COMPLETION_INDEX", "--shard I/3"],
         ),
         (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--users",
-                "2",
-                "--shard",
-                "0/3",
-                "--start-at",
-                "2030-01-01T00:00:00Z",
-                "--out",
-                "x",
-            ],
+            format!("run --mix storefront --users 2 --shard 0/3 {at} --out out"),
             &["--users 2", "3 shards"],
         ),
         (
-            &[
-                "run",
-                "--mix",
-                "storefront",
-                "--rate",
-                "5",
-                "--out",
-                "s3://UPPER/x",
-            ],
+            "run --mix storefront --rate 5 --out s3://UPPER/x".into(),
             &["UPPER", "bucket"],
         ),
         (
-            &["report", "merge", "/nonexistent/shards", "--out", "x"],
-            &["/nonexistent/shards"],
+            "run --mix storefront --rate 5 --out {dir}/file".into(),
+            &["not a folder", "folder path"],
         ),
+        (
+            "capacity --mix storefront --factor 0.5 --out out".into(),
+            &["--factor", "above 1"],
+        ),
+        (
+            "capacity --mix storefront --step-duration 0s --out out".into(),
+            &["--step-duration", "longer than zero"],
+        ),
+        (
+            "capacity --mix storefront --start-rate 0 --out out".into(),
+            &["positive"],
+        ),
+        ("report {dir}/missing".into(), &["no such folder"]),
+        ("report {dir}/garbage".into(), &["not JSON"]),
+        (
+            "report {dir}/old".into(),
+            &["schema_version 99", "use the shopbench that wrote it"],
+        ),
+        (
+            "compare {dir}/missing {dir}/garbage".into(),
+            &["no such folder"],
+        ),
+        (
+            "compare {dir}/garbage {dir}/garbage --confidence 150%".into(),
+            &["--confidence", "between"],
+        ),
+        (
+            "report merge {dir}/garbage {dir}/old --out out".into(),
+            &["not JSON"],
+        ),
+        (
+            "report merge {dir}/missing --out out".into(),
+            &["no such folder"],
+        ),
+        (
+            "--database-url mysql://app:pw-secret-1@db.example/shop status".into(),
+            &["--database-url", "postgres://"],
+        ),
+        ("--redis-url notaurl status".into(), &["--redis-url"]),
+        (
+            "--clickhouse-url ftp://ch.example status".into(),
+            &["--clickhouse-url"],
+        ),
+        (
+            "--config {dir}/nonexistent.toml status".into(),
+            &["nonexistent.toml"],
+        ),
+        (
+            "--config {dir}/bad.toml status".into(),
+            &["line 2", "unknown field `database`"],
+        ),
+        ("--config {dir}/broken.toml status".into(), &["broken.toml"]),
+        ("schema frobnicate".into(), &["frobnicate"]),
     ];
-    for (args, wanted) in cases {
-        assert_bad_input(&shopbench(args), wanted, None);
+    assert!(cases.len() >= 30);
+    let before = tree(&dir);
+    for (line, needles) in &cases {
+        let line = line.replace("{dir}", dir.to_str().unwrap());
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_shopbench"))
+            .arg("--workdir")
+            .arg(dir.join(".shopbench"))
+            .args(&args)
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .env_remove("CLICKHOUSE_URL")
+            .env_remove("SHOPBENCH_CONFIG")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .current_dir(&dir)
+            .output()
+            .expect("run shopbench");
+        assert_bad_input(&out, needles, Some("pw-secret-1"));
+        assert_eq!(tree(&dir), before, "{line}: wrote something");
     }
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
