@@ -67,8 +67,12 @@ pub enum Command {
         #[arg(value_enum)]
         services: Vec<Service>,
     },
-    /// Stop the managed local services
-    Down,
+    /// Stop the managed local services (all of them by default); `up` starts them again
+    Down {
+        /// Which services
+        #[arg(value_enum)]
+        services: Vec<Service>,
+    },
     /// Show which servers are used, where, and whether they answer
     Status,
     /// Provision, audit or recreate the schema

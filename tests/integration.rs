@@ -8,6 +8,7 @@ mod cli;
 mod clickhouse;
 mod compliance;
 mod constraints;
+mod faults;
 mod isolation;
 mod operations;
 mod partitions;

@@ -193,7 +193,57 @@ fn failures(r: &RunResults) -> String {
         ));
     }
     text.push('.');
+    if let Some(window) = error_window(r) {
+        text.push(' ');
+        text.push_str(&window);
+    }
     text
+}
+
+/// When the system errors happened (the per-second series) and of which classes: a server that
+/// went away shows as a window.
+fn error_window(r: &RunResults) -> Option<String> {
+    let seconds: Vec<u32> = r
+        .intervals
+        .iter()
+        .filter(|i| i.operations.values().any(|o| o.errors > 0))
+        .map(|i| i.t_s)
+        .collect();
+    let (first, last) = (*seconds.first()?, *seconds.last()?);
+    let mut classes: Vec<(String, u64)> = Vec::new();
+    for op in &r.operations {
+        for (class, n) in op.failed.iter().filter(|(c, _)| c.business().is_none()) {
+            let class = class.to_string();
+            match classes.iter_mut().find(|(c, _)| *c == class) {
+                Some(entry) => entry.1 += n,
+                None => classes.push((class, *n)),
+            }
+        }
+    }
+    classes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let top: Vec<String> = classes
+        .iter()
+        .take(3)
+        .map(|(c, n)| format!("{c} {}", count(*n)))
+        .collect();
+    let after = r
+        .intervals
+        .iter()
+        .filter(|i| i.t_s > last)
+        .map(|i| i.operations.values().map(|o| o.completed).sum::<u64>())
+        .sum::<u64>();
+    Some(format!(
+        "System errors came in seconds {first} to {last} of the measured window ({}){}.",
+        top.join(", "),
+        if after > 0 {
+            format!(
+                "; after it, {} operations completed without one",
+                count(after)
+            )
+        } else {
+            String::new()
+        }
+    ))
 }
 
 fn schedule(r: &RunResults) -> String {

@@ -154,7 +154,7 @@ impl Session {
             .map_err(|e| connect(&target.admin)(platform::error::describe_sqlx(&e)))?;
         let needs = |need: Need| mix.operations.iter().any(|o| o.spec.needs.contains(&need));
         let redis = match needs(Need::Redis) {
-            true => Some(redis(settings).await?),
+            true => Some(redis(settings, options.timeout).await?),
             false => None,
         };
         let clickhouse = match needs(Need::ClickHouse) {
@@ -320,11 +320,29 @@ fn http() -> Result<reqwest::Client, Error> {
         .map_err(|e| connect("an HTTP client")(e.to_string()))
 }
 
-async fn redis(settings: &Settings) -> Result<redis::aio::ConnectionManager, Error> {
+/// Redis answers in well under a millisecond; a command waiting longer than this is a Redis that
+/// went away (a dead connection hangs rather than fails), classified as `redis:timeout` inside
+/// the operation's own timeout, not as the operation's anonymous `timeout`.
+fn redis_patience(op_timeout: Duration) -> Duration {
+    (op_timeout / 2).min(Duration::from_secs(1))
+}
+
+async fn redis(
+    settings: &Settings,
+    op_timeout: Duration,
+) -> Result<redis::aio::ConnectionManager, Error> {
     let url = services::redis_url(settings).await?;
     let client = redis::Client::open(url.expose().as_str())
         .map_err(|e| connect(format!("Redis at {url}"))(e.to_string()))?;
-    redis::aio::ConnectionManager::new(client)
+    let patience = redis_patience(op_timeout);
+    // A reconnect gives up after one quick retry, so commands waiting on it fail as
+    // `redis:connection` while Redis is away; the next command tries again.
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_response_timeout(Some(patience))
+        .set_connection_timeout(Some(patience))
+        .set_number_of_retries(1)
+        .set_max_delay(Duration::from_millis(100));
+    redis::aio::ConnectionManager::new_with_config(client, config)
         .await
         .map_err(|e| connect(format!("Redis at {url}"))(e.to_string()))
 }

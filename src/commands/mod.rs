@@ -22,7 +22,7 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Demo => demo::demo(&settings).await,
         Command::Up { services } => services::up(&settings, &services).await,
-        Command::Down => services::down(&settings),
+        Command::Down { services } => services::down(&settings, &services),
         Command::Status => services::status(&settings).await,
         Command::Schema { action } => schema::schema(&settings, action).await,
         Command::Seed(args) => seed::seed(&settings, args).await,

@@ -33,8 +33,8 @@ pub async fn up(settings: &Settings, which: &[Service]) -> Result<Outcome> {
     }
 }
 
-pub fn down(settings: &Settings) -> Result<Outcome> {
-    let stopped = services::down(settings)?;
+pub fn down(settings: &Settings, which: &[services::Service]) -> Result<Outcome> {
+    let stopped = services::down(settings, which)?;
     if stopped.is_empty() {
         println!("no managed service was running");
     } else {

@@ -32,6 +32,16 @@ impl SearchServer {
     /// A server on a free port; `None` (the test is skipped) when osmem-server is not installed
     /// and SHOPBENCH_REQUIRE_SEARCH is not set (scripts/test.sh sets it).
     pub fn start() -> Option<SearchServer> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        SearchServer::start_on(port)
+    }
+
+    /// A server on `port` (a restart: the same address, empty).
+    pub fn start_on(port: u16) -> Option<SearchServer> {
         let Some(bin) = binary() else {
             assert!(
                 std::env::var_os("SHOPBENCH_REQUIRE_SEARCH").is_none(),
@@ -40,11 +50,6 @@ impl SearchServer {
             eprintln!("skipped: osmem-server is not installed (scripts/install-deps.sh)");
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let mut child = Command::new(bin)
             .args(["-addr", &format!("127.0.0.1:{port}")])
             .stdin(Stdio::piped())

@@ -15,10 +15,18 @@ pub struct Seeder {
     pub config: PathBuf,
     pub clickhouse_db: String,
     pub s3_bucket: String,
+    /// The managed services' folder: the tests' shared one, or a test's own.
+    pub workdir: PathBuf,
 }
 
 impl Seeder {
     pub async fn new() -> Seeder {
+        Seeder::with_workdir(settings().workdir).await
+    }
+
+    /// A seeder whose managed Redis, ClickHouse and S3 are the ones under `workdir` (a test that
+    /// stops and starts them has its own); PostgreSQL is the tests' shared cluster.
+    pub async fn with_workdir(workdir: PathBuf) -> Seeder {
         let db = TestDb::new().await;
         let clickhouse_db = db.name.clone();
         let s3_bucket = db.name.replace('_', "-");
@@ -34,6 +42,7 @@ impl Seeder {
             config,
             clickhouse_db,
             s3_bucket,
+            workdir,
         }
     }
 
@@ -56,7 +65,7 @@ impl Seeder {
             .unwrap_or("")
             .to_string();
         cmd.arg("--workdir")
-            .arg(&settings().workdir)
+            .arg(&self.workdir)
             .arg("--config")
             .arg(&self.config)
             .args(["--database-url", self.db.target.admin.expose().as_str()])

@@ -198,31 +198,41 @@ fn describe(managed: bool, url: &SecretUrl) -> String {
     }
 }
 
-/// Stops every managed server that runs. Returns the ones it stopped.
-pub fn down(settings: &Settings) -> Result<Vec<Service>> {
+/// Stops the managed servers among `which` (all of them when empty) that run. Returns the ones
+/// it stopped. Their state stays: `up` starts them again on the same ports.
+pub fn down(settings: &Settings, which: &[Service]) -> Result<Vec<Service>> {
     let workdir = Workdir::new(&settings.workdir);
     if !workdir.root.exists() {
         return Ok(vec![]);
     }
     let _lock = workdir.lock()?;
     let state = workdir.load()?;
+    let wanted = |s: Service| which.is_empty() || which.contains(&s);
     let mut stopped = Vec::new();
-    if let Some(s) = &state.s3 {
+    if let Some(s) = state.s3.as_ref().filter(|_| wanted(Service::S3)) {
         if s3::stop(s)? {
             stopped.push(Service::S3);
         }
     }
-    if let Some(c) = &state.clickhouse {
+    if let Some(c) = state
+        .clickhouse
+        .as_ref()
+        .filter(|_| wanted(Service::ClickHouse))
+    {
         if clickhouse::stop(c)? {
             stopped.push(Service::ClickHouse);
         }
     }
-    if let Some(r) = &state.redis {
+    if let Some(r) = state.redis.as_ref().filter(|_| wanted(Service::Redis)) {
         if redis::stop(r)? {
             stopped.push(Service::Redis);
         }
     }
-    if let Some(pg) = &state.postgres {
+    if let Some(pg) = state
+        .postgres
+        .as_ref()
+        .filter(|_| wanted(Service::Postgres))
+    {
         if postgres::stop(pg)? {
             stopped.push(Service::Postgres);
         }
