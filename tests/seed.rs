@@ -144,13 +144,16 @@ async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
         "3",
     ];
     let resume = ["seed", "--resume", "--quiet", "--jobs", "2"];
-    // Kill points: in the middle of the users, the orders, the events, after the last COPY while
-    // indexes are rebuilt, and in the ClickHouse firehose.
+    // Kill points: in the middle of the users, the orders, the events, the page views, while keys
+    // and indexes are rebuilt, and in the ClickHouse firehose.
     let kill_points = [
         "SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'users'",
         "SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'orders' HAVING count(*) > 2",
         "SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'events'",
         "SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'page_views'",
+        // An index or key being built, or a foreign key validated, by the rebuild.
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+           AND query LIKE '%restore_load_object%' AND state = 'active' AND pid <> pg_backend_pid()",
         "SELECT count(*) FROM shopbench_meta.seed_chunks_started WHERE phase LIKE 'clickhouse.%'",
     ];
     let mut kills = 0;
@@ -190,6 +193,8 @@ async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
     let verified = ok(&s.run(&["verify"]));
     assert!(verified.contains("0 failed"), "{verified}");
     assert!(ok(&s.run(&resume)).contains("nothing to resume"));
+    // Every key, index and foreign key rebuilt, valid, and the window closed: a clean check.
+    ok(&s.run(&["schema", "check"]));
     s.finish().await;
 }
 
