@@ -132,6 +132,10 @@ pub struct Context {
     /// Shared by every lane's copy of the context (one shop).
     pub to_pay: Arc<Queue>,
     pub to_fulfil: Arc<Queue>,
+    /// Random per session, mixed into the ids of the rows a run creates: two generators running
+    /// the same seed at the same moment (a rerun of a shard beside its first run, two CI jobs)
+    /// never create the same id. The schedule and the entities picked stay the seed's.
+    pub salt: u64,
 }
 
 /// Money in the schema's numeric(19,4) from the generator's 10⁻⁴ units.
@@ -159,7 +163,14 @@ impl Context {
             hot: None,
             to_pay: Arc::default(),
             to_fulfil: Arc::default(),
+            salt: rand::random(),
         }
+    }
+
+    /// The id of a row this run creates at `unix_ms`: a UUIDv7 from the operation's draw `h`
+    /// and this session's salt.
+    pub fn new_id(&self, unix_ms: i64, h: u64) -> Uuid {
+        generator::model::uuid7(unix_ms, h ^ self.salt)
     }
 
     /// This context for each client thread: the application pool opened again on the lane's
@@ -190,6 +201,7 @@ impl Context {
                 hot: self.hot,
                 to_pay: self.to_pay.clone(),
                 to_fulfil: self.to_fulfil.clone(),
+                salt: self.salt,
             }));
         }
         Ok(contexts)

@@ -44,7 +44,7 @@ impl Operation for AnalyticsIngest {
                     tenant_id: t.id,
                     created_at: secs,
                     event_type: kind.to_string(),
-                    event_id: generator::model::uuid7(ms, h),
+                    event_id: c.new_id(ms, h),
                     user_id: m.user_id(u),
                     session_id: session,
                     product_id: m.product_id(c.pick_product(t, &mut call.rng)),

@@ -59,12 +59,13 @@ impl Operation for Checkout {
                 "{} Checkout Street, Shopbench City",
                 call.rng.random_range(1..999)
             );
-            let nonce: [u8; platform::crypto::NONCE_LEN] = call.rng.random();
+            // A fresh nonce, not the seeded draw: two runs of one seed encrypt under the same user's key.
+            let nonce: [u8; platform::crypto::NONCE_LEN] = rand::random();
             let cart = Cart {
                 tenant: t.index as usize,
                 user: u,
                 user_id: m.user_id(u),
-                order_id: generator::model::uuid7(now_ms, call.rng.random()),
+                order_id: c.new_id(now_ms, call.rng.random()),
                 created_us: now_ms * 1000,
                 lines,
                 address: m.data_key(u).encrypt_with_nonce(

@@ -36,7 +36,7 @@ impl Operation for Payment {
             let t = &c.model.tenants[order.tenant];
             call.tier = Some(t.tier.into());
             let now_ms = chrono::Utc::now().timestamp_millis();
-            let payment = generator::model::uuid7(now_ms, call.rng.random());
+            let payment = c.new_id(now_ms, call.rng.random());
             // Unique across runs (the seeded generator repeats itself run after run by design).
             let key = format!("pay-{}", Uuid::new_v4());
             crate::retrying!(call, authorize_request(c, &order, payment, &key))?;
