@@ -215,6 +215,18 @@ async fn storefront_exercises_every_service_and_its_writes_land() {
         events().await - events_before,
         ran("analytics_ingest") * 200
     );
+    // Integrity after the benchmark: the seeded rows still match the plan, the workload's rows
+    // are counted beside them, and orphan and invariant checks cover both.
+    let verified = s.run(&["verify"]);
+    let out = text(&verified);
+    assert!(verified.status.success(), "{out}");
+    assert!(
+        out.contains(&format!(
+            "20000 of 20000 planned, + {} written by workloads",
+            ran("checkout")
+        )),
+        "{out}"
+    );
     s.finish().await;
 }
 

@@ -263,6 +263,21 @@ pub async fn optimize_facts(target: &Target) -> Result<()> {
         .map_err(ch("OPTIMIZE order_facts FINAL"))
 }
 
+/// Rows of `table` before and from `as_of_s` (Unix seconds): the seed's history ends there, so
+/// rows from it on were written by workloads.
+pub async fn count_split(target: &Target, table: &str, as_of_s: i64) -> Result<(u64, u64)> {
+    let final_ = if table == "order_facts" { " FINAL" } else { "" };
+    target
+        .client
+        .query(&format!(
+            "SELECT countIf(created_at < toDateTime({as_of_s})), countIf(created_at >= toDateTime({as_of_s})) FROM {}.{table}{final_}",
+            target.database
+        ))
+        .fetch_one::<(u64, u64)>()
+        .await
+        .map_err(ch(format!("counting {table}")))
+}
+
 pub async fn count(target: &Target, table: &str) -> Result<u64> {
     let final_ = if table == "order_facts" { " FINAL" } else { "" };
     target

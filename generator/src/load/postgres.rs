@@ -276,6 +276,33 @@ pub async fn analyze(pool: &PgPool, table: &str) -> Result<()> {
     Ok(())
 }
 
+/// Rows of a table dated before the seed's `as_of` and from it on (workloads' rows); tables
+/// without `created_at` count whole.
+pub async fn count_split(pool: &PgPool, table: &str, as_of_us: i64) -> Result<(u64, u64)> {
+    let (schema, name) = table.split_once('.').unwrap_or(("shop", table));
+    let dated: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                         WHERE table_schema = $1 AND table_name = $2 AND column_name = 'created_at')",
+    )
+    .bind(schema)
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .map_err(db(format!("looking for {table}.created_at")))?;
+    if !dated {
+        return Ok((count(pool, table).await?, 0));
+    }
+    let as_of = chrono::DateTime::from_timestamp_micros(as_of_us).expect("as-of in range");
+    let (before, after): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*) FILTER (WHERE created_at < $1), count(*) FILTER (WHERE created_at >= $1) FROM {table}"
+    ))
+    .bind(as_of)
+    .fetch_one(pool)
+    .await
+    .map_err(db(format!("counting {table}")))?;
+    Ok((before as u64, after as u64))
+}
+
 /// Rows in a table (exact count).
 pub async fn count(pool: &PgPool, table: &str) -> Result<u64> {
     let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
