@@ -36,6 +36,10 @@ fn results(dir: &Path) -> RunResults {
 async fn a_database_stall_shows_in_latency_not_in_service_time() {
     let s = seeded().await;
     let dir = out_dir(&s);
+    // A start far enough ahead for the run to be connected and ready however loaded the machine
+    // is; the lock is then taken at a known moment of the measured window.
+    let start = chrono::Utc::now() + chrono::Duration::seconds(10);
+    let at = start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let child = s
         .command(&[
             "run",
@@ -52,6 +56,8 @@ async fn a_database_stall_shows_in_latency_not_in_service_time() {
             "--concurrency",
             "2",
             "--quiet",
+            "--start-at",
+            &at,
             "--out",
             dir.to_str().unwrap(),
         ])
@@ -60,8 +66,11 @@ async fn a_database_stall_shows_in_latency_not_in_service_time() {
         .spawn()
         .unwrap();
     // Another session holds an exclusive lock on the table the operation reads for 1 s, in the
-    // middle of the measured window.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // middle of the measured window (its second 2).
+    let lock_at = start + chrono::Duration::seconds(3);
+    if let Ok(d) = (lock_at - chrono::Utc::now()).to_std() {
+        tokio::time::sleep(d).await;
+    }
     let mut conn = sqlx::PgConnection::connect(s.db.target.admin.expose().as_str())
         .await
         .unwrap();
