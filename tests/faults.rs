@@ -59,16 +59,25 @@ async fn export(url: &str) -> Vec<(String, serde_json::Value)> {
 async fn restore(url: &str, docs: &[(String, serde_json::Value)]) {
     let http = platform::objects::http_client(Duration::from_secs(60)).unwrap();
     let index = generator::load::search::INDEX;
-    // Writes that reached the empty server may have created the index with guessed mappings.
-    http.delete(format!("{url}/{index}")).send().await.unwrap();
-    http.put(format!("{url}/{index}"))
-        .header("content-type", "application/json")
-        .body(generator::load::search::MAPPING)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    // Writes that reach the empty server may create the index with guessed mappings (osmem
+    // creates an index on a partial update), even between our delete and create: until ours
+    // is the one there.
+    let mut tries = 0;
+    loop {
+        http.delete(format!("{url}/{index}")).send().await.unwrap();
+        let created = http
+            .put(format!("{url}/{index}"))
+            .header("content-type", "application/json")
+            .body(generator::load::search::MAPPING)
+            .send()
+            .await
+            .unwrap();
+        if created.status().is_success() {
+            break;
+        }
+        tries += 1;
+        assert!(tries < 50, "cannot create {index}: {}", created.status());
+    }
     let mut body = String::new();
     for (id, doc) in docs {
         body.push_str(&format!(
