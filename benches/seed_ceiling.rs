@@ -67,6 +67,7 @@ async fn main() {
         as_of_us: 1_764_547_200_000_000,
         images: 16,
         image_base: "s3://shopbench-images".into(),
+        product_zipf: generator::model::PRODUCT_ZIPF,
     };
     let model = Arc::new(Model::new(config.clone()));
     let plan = generator::plan::compute(&model, true);

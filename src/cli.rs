@@ -132,6 +132,10 @@ pub struct SeedArgs {
     /// The day the seeded history ends (3 years of orders before it) [default: today, UTC]
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
     pub as_of: Option<chrono::NaiveDate>,
+    /// Product popularity: the Zipf exponent θ of each tenant's best-seller ranking (0 < θ ≤ 3;
+    /// 0.99 is YCSB's default, higher concentrates sales on fewer products)
+    #[arg(long, value_name = "THETA", default_value_t = generator::model::PRODUCT_ZIPF, value_parser = parse_zipf)]
+    pub product_zipf: f64,
     /// Distinct sample images uploaded to the object store and shared by the products
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub images: u32,
@@ -376,6 +380,16 @@ fn parse_positive_f64(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("'{s}' is not a number"))?;
     if !v.is_finite() || v <= 0.0 {
         return Err(format!("must be positive, got '{s}'"));
+    }
+    Ok(v)
+}
+
+fn parse_zipf(s: &str) -> Result<f64, String> {
+    let v = parse_positive_f64(s)?;
+    if v > 3.0 {
+        return Err(format!(
+            "a Zipf exponent above 3 puts nearly every sale on one product, got '{s}': use 0 < THETA <= 3"
+        ));
     }
     Ok(v)
 }

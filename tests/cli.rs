@@ -130,6 +130,14 @@ fn bad_input_is_one_line_exit_code_2_and_nothing_written() {
         ),
         ("seed --images 0".into(), &["--images"]),
         (
+            "seed --product-zipf 0".into(),
+            &["--product-zipf", "positive"],
+        ),
+        (
+            "seed --product-zipf 7".into(),
+            &["--product-zipf", "THETA <= 3"],
+        ),
+        (
             "run --mix storefront --rate fast --out out".into(),
             &["fast", "1.5k"],
         ),

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod calibration;
 mod cli;
 mod clickhouse;
 mod compliance;

@@ -13,6 +13,7 @@ fn model() -> Model {
         as_of_us: 1_764_547_200_000_000,
         images: 16,
         image_base: "s3://shopbench-images".into(),
+        product_zipf: generator::model::PRODUCT_ZIPF,
     })
 }
 

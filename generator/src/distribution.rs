@@ -146,17 +146,7 @@ pub fn pick_cumulative(cum: &[f64], u: f64) -> usize {
     cum.partition_point(|&c| c <= target).min(cum.len() - 1)
 }
 
-/// Items per order: 1–8, mean about 2.5.
-pub const ITEMS_PER_ORDER: [(u32, f64); 8] = [
-    (1, 0.25),
-    (2, 0.30),
-    (3, 0.22),
-    (4, 0.12),
-    (5, 0.06),
-    (6, 0.03),
-    (7, 0.015),
-    (8, 0.005),
-];
+pub use crate::calibration::ITEMS_PER_ORDER;
 
 #[inline]
 pub fn discrete(table: &[(u32, f64)], u: f64) -> u32 {

@@ -6,11 +6,14 @@
 //!
 //! ## Layout
 //!
+//! - `calibration.rs`: every parameter of the model with its value, unit and source (the
+//!   README's table).
 //! - `profile.rs`: scale profiles (`tiny` … `full`, `--scale-factor`).
 //! - `model.rs`: the entity model (tenants by a power law, Zipf product popularity, customers'
 //!   orders by Pareto), shared with the workload engine to pick existing entities by index.
 //! - `lifecycle.rs`: an order's life: items, totals, statuses by age, payments and ledger rows.
-//! - `timeline.rs`: the traffic curve (growth, daily/weekly cycles, holidays) and time draws.
+//! - `timeline.rs`: the traffic curve (growth, daily/weekly cycles, the holiday season's days)
+//!   and time draws.
 //! - `distribution.rs`: allocations and samplers; `rng.rs`: per-row deterministic randomness.
 //! - `vocab.rs`: product vocabulary and `fake`-made pools of personal data.
 //! - `copy.rs`: the COPY BINARY encoder; `rows/`: one encoder file per group of tables.
@@ -26,6 +29,7 @@
 // `h % n == 0` reads as "one in n" on a hash, which is how the generator draws rare cases.
 #![allow(clippy::manual_is_multiple_of)]
 
+pub mod calibration;
 pub mod copy;
 pub mod distribution;
 pub mod error;

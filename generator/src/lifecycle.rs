@@ -127,13 +127,27 @@ const METHODS: [(&str, &str, u32); 6] = [
     ("gift_card", "braintree", 2),
 ];
 
-/// Shares the lifecycle draws from; `verify` checks the loaded data against them.
-pub const DECLINE_RATE: f64 = 0.08;
-pub const CANCEL_RATE: f64 = 0.03;
-pub const REFUND_RATE: f64 = 0.04;
-pub const PARTIAL_REFUND_RATE: f64 = 0.03;
-pub const CHARGEBACK_RATE: f64 = 0.003;
-pub const DISCOUNT_RATE: f64 = 0.07;
+/// Shares the lifecycle draws from (values and sources in calibration.rs); `verify` checks the
+/// loaded data against them.
+pub use crate::calibration::{
+    CANCEL_RATE, CHARGEBACK_RATE, DECLINE_RATE, DISCOUNT_RATE, HOLIDAY_RETURN_FACTOR,
+    PARTIAL_REFUND_RATE, REFUND_RATE, RETRY_DECLINE_RATE,
+};
+
+/// The return rates of an order placed at `created_us`: (full, partial), higher for orders placed
+/// in the holiday season.
+pub fn return_rates(created_us: i64) -> (f64, f64) {
+    use chrono::Datelike;
+    let month = chrono::DateTime::from_timestamp_micros(created_us)
+        .map(|t| t.month())
+        .unwrap_or(1);
+    let factor = if month >= 11 {
+        HOLIDAY_RETURN_FACTOR
+    } else {
+        1.0
+    };
+    (REFUND_RATE * factor, PARTIAL_REFUND_RATE * factor)
+}
 
 impl Model {
     /// The whole order `o` placed by user `u` (the caller knows `u` from walking the users).
@@ -189,7 +203,8 @@ impl Model {
         let refunded_at = delivered_at + rng.range(2 * DAY_US..20 * DAY_US);
         let charged_back_at = delivered_at + rng.range(10 * DAY_US..60 * DAY_US);
 
-        // Payment attempts: each declines with DECLINE_RATE (then 30%), at most three.
+        // Payment attempts: the first declines with DECLINE_RATE, retries with
+        // RETRY_DECLINE_RATE, at most three.
         let (method, provider, _) = {
             let mut pick = rng.below(100) as u32;
             let mut chosen = METHODS[0];
@@ -209,7 +224,11 @@ impl Model {
             if attempt_at >= as_of {
                 break;
             }
-            let decline_p = if attempt == 0 { DECLINE_RATE } else { 0.3 };
+            let decline_p = if attempt == 0 {
+                DECLINE_RATE
+            } else {
+                RETRY_DECLINE_RATE
+            };
             let declined = rng.chance(decline_p);
             let answer = (attempt_at + rng.range(200_000..3_000_000)).min(as_of - 1);
             let mut ledger = vec![LedgerRow {
@@ -299,13 +318,12 @@ impl Model {
                         if delivered_at < as_of {
                             history.push((Status::Delivered, delivered_at));
                             delivered_us = Some(delivered_at);
-                            if after_delivery < REFUND_RATE && refunded_at < as_of {
+                            let (full, partial) = return_rates(created_us);
+                            if after_delivery < full && refunded_at < as_of {
                                 history.push((Status::Refunded, refunded_at));
                                 p.call("refund", total, refunded_at, 3_000_000);
                                 p.status = "refunded";
-                            } else if after_delivery < REFUND_RATE + PARTIAL_REFUND_RATE
-                                && refunded_at < as_of
-                            {
+                            } else if after_delivery < full + partial && refunded_at < as_of {
                                 let line = items[0].unit_price.min(total / 2 / 100 * 100);
                                 p.call("refund", line, refunded_at, 3_000_000);
                                 p.status = "partially_refunded";
@@ -361,6 +379,7 @@ mod tests {
             as_of_us: 1_764_547_200_000_000,
             images: 4,
             image_base: "s3://x".into(),
+            product_zipf: crate::model::PRODUCT_ZIPF,
         });
         let mut ledger = 0;
         let mut delivered = 0;
@@ -406,5 +425,41 @@ mod tests {
             "{per_order} ledger rows per order"
         );
         assert!(delivered as f64 > 0.7 * n as f64);
+    }
+
+    #[test]
+    fn returns_are_the_published_share_of_sales() {
+        let m = Model::new(SeedConfig {
+            profile: Profile::of(Scale::Small),
+            seed: 7,
+            as_of_us: 1_764_547_200_000_000,
+            images: 4,
+            image_base: "s3://x".into(),
+            product_zipf: crate::model::PRODUCT_ZIPF,
+        });
+        let old = m.config.as_of_us - 90 * DAY_US;
+        let (mut captured, mut refunded) = (0i128, 0i128);
+        for o in 0..m.profile().orders {
+            let u = m.user_of_order(o);
+            let order = m.order(o, u, m.tenant_of_user(u));
+            if order.created_us >= old {
+                continue;
+            }
+            for l in order.payments.iter().flat_map(|p| &p.ledger) {
+                if l.status == "succeeded" {
+                    match l.kind {
+                        "capture" => captured += l.amount as i128,
+                        "refund" => refunded += l.amount as i128,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let share = refunded as f64 / captured as f64;
+        assert!(
+            (share - crate::calibration::RETURNED_VALUE_SHARE).abs() < 0.01,
+            "{:.2}% of captured value refunded",
+            100.0 * share
+        );
     }
 }

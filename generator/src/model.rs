@@ -18,12 +18,7 @@ pub const HISTORY_DAYS: i64 = 3 * 365;
 /// Days of events kept in PostgreSQL, and sent to ClickHouse.
 pub const PG_EVENT_DAYS: i64 = 90;
 pub const CH_EVENT_DAYS: i64 = 30;
-/// Tenant sizes follow 1/rank^alpha: with 120 tenants the top 10% hold about 58% of customers.
-pub const TENANT_ALPHA: f64 = 1.0;
-/// Product popularity within a tenant: Zipf with this exponent.
-pub const PRODUCT_ZIPF: f64 = 1.0;
-/// Orders per customer: Pareto with this shape (80/20-like), capped at 50× the mean.
-pub const CUSTOMER_PARETO: f64 = 1.3;
+pub use crate::calibration::{CUSTOMER_PARETO, PRODUCT_ZIPF, TENANT_ALPHA};
 
 /// What a seed is: the profile, the seed, and the instant its history ends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +32,14 @@ pub struct SeedConfig {
     /// Base URL of the uploaded images (`http://host:port/bucket`); `s3://shopbench-images` when
     /// no object store is used.
     pub image_base: String,
+    /// Product popularity within a tenant: Zipf with this exponent θ (seeds recorded before it
+    /// was configurable used 1.0).
+    #[serde(default = "legacy_product_zipf")]
+    pub product_zipf: f64,
+}
+
+fn legacy_product_zipf() -> f64 {
+    1.0
 }
 
 /// One tenant's share of the data.
@@ -102,6 +105,13 @@ pub fn uuid7(unix_ms: i64, h: u64) -> Uuid {
     Uuid::from_bytes(b)
 }
 
+/// Where on the traffic curve user `u` signed up: sign-ups follow the curve, skewed early so that
+/// most customers have history.
+fn user_signup_quantile(seed: u64, u: u64) -> f64 {
+    let x = unit(key(seed, Stream::User, u));
+    x * x
+}
+
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
         a
@@ -159,7 +169,7 @@ impl Model {
                 category_start: cs,
                 categories,
                 roots: (categories / 6).clamp(3, DEPARTMENTS.len() as u64),
-                zipf: Zipf::new(np, PRODUCT_ZIPF),
+                zipf: Zipf::new(np, config.product_zipf),
                 perm_mul,
                 perm_add: mix(h ^ 11) % np,
                 currency,
@@ -170,11 +180,19 @@ impl Model {
             ps += np;
             cs += categories;
         }
-        // Orders per customer: Pareto weights, the exact total shared by largest remainder.
+        // Orders per customer: Pareto weights times the share of the traffic curve after the
+        // customer signed up (a customer of last week has had less time to buy than one of three
+        // years ago), the exact total shared by largest remainder. Without the exposure, late
+        // customers would crowd all their orders into the history's last days, and those days
+        // would not follow the traffic curve.
         let mean = p.orders as f64 / p.users as f64;
         let cap = 50.0 * mean.max(1.0);
         let weights: Vec<f64> = (0..p.users)
-            .map(|u| pareto(unit(key(seed, Stream::UserOrders, u)), CUSTOMER_PARETO).min(cap))
+            .map(|u| {
+                let created = history.at(user_signup_quantile(seed, u));
+                pareto(unit(key(seed, Stream::UserOrders, u)), CUSTOMER_PARETO).min(cap)
+                    * (1.0 - history.cdf(created))
+            })
             .collect();
         let counts = allocate(p.orders, &weights, 0);
         let mut order_start = Vec::with_capacity(counts.len() + 1);
@@ -234,9 +252,7 @@ impl Model {
     // ---- users ----
 
     pub fn user_created_us(&self, u: u64) -> i64 {
-        // Sign-ups follow the traffic curve, skewed early so that most customers have history.
-        let x = unit(key(self.seed(), Stream::User, u));
-        self.history.at(x * x)
+        self.history.at(user_signup_quantile(self.seed(), u))
     }
 
     pub fn user_id(&self, u: u64) -> Uuid {
@@ -365,6 +381,7 @@ mod tests {
             as_of_us: 1_764_547_200_000_000,
             images: 8,
             image_base: "s3://shopbench-images".into(),
+            product_zipf: PRODUCT_ZIPF,
         })
     }
 

@@ -50,6 +50,10 @@ pub enum Stream {
     Session = 14,
     Address = 15,
     Key = 16,
+    /// A browsing session of the PostgreSQL events (and its page views).
+    Visit = 17,
+    /// A browsing session of the ClickHouse events (and its page views).
+    ChVisit = 18,
 }
 
 /// The hash of (seed, stream, index): the root of everything a row holds.

@@ -5,18 +5,11 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike, Utc, Weekday};
 
 const HOUR_US: i64 = 3_600_000_000;
 
-/// Relative traffic per hour of day (UTC is the stores' local time here): quiet nights, an
-/// evening peak.
-const DAILY: [f64; 24] = [
-    0.35, 0.25, 0.18, 0.15, 0.15, 0.2, 0.35, 0.55, 0.75, 0.9, 1.0, 1.05, 1.1, 1.05, 1.0, 1.0, 1.05,
-    1.15, 1.3, 1.45, 1.5, 1.4, 1.0, 0.6,
-];
-
-/// Relative traffic per weekday, Monday first.
-const WEEKLY: [f64; 7] = [1.0, 0.96, 0.97, 1.0, 1.07, 1.12, 1.1];
-
-/// Total growth of traffic from the first to the last hour.
-pub const GROWTH: f64 = 2.5;
+pub use crate::calibration::GROWTH;
+use crate::calibration::{
+    BLACK_FRIDAY, CYBER_MONDAY, CYBER_WEEKEND, DAILY, QUIET_DAYS, SEASON_LEVEL, SUMMER_SALE,
+    THANKSGIVING, WEEKLY,
+};
 
 #[derive(Debug, Clone)]
 pub struct Timeline {
@@ -26,33 +19,95 @@ pub struct Timeline {
     cum: Vec<f64>,
 }
 
-/// The holiday multiplier of a day: Black Friday and Cyber Monday, the pre-Christmas season, a
-/// mid-July sale; quiet Christmas days.
-pub fn holiday(date: NaiveDate) -> f64 {
+/// The days of a year's Black Friday week that carry published figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CyberWeek {
+    pub thanksgiving: NaiveDate,
+    pub black_friday: NaiveDate,
+    pub cyber_monday: NaiveDate,
+}
+
+impl CyberWeek {
+    pub fn of(year: i32) -> Self {
+        // Thanksgiving: the fourth Thursday of November.
+        let nov1 = NaiveDate::from_ymd_opt(year, 11, 1).expect("valid date");
+        let offset = (7 + Weekday::Thu.num_days_from_monday() as i64
+            - nov1.weekday().num_days_from_monday() as i64)
+            % 7;
+        let thanksgiving = nov1 + chrono::Duration::days(offset + 21);
+        CyberWeek {
+            thanksgiving,
+            black_friday: thanksgiving + chrono::Duration::days(1),
+            cyber_monday: thanksgiving + chrono::Duration::days(4),
+        }
+    }
+}
+
+fn weekday_factor(date: NaiveDate) -> f64 {
+    let mean = WEEKLY.iter().sum::<f64>() / 7.0;
+    WEEKLY[date.weekday().num_days_from_monday() as usize] / mean
+}
+
+fn in_season(date: NaiveDate) -> bool {
+    date.month() >= 11
+}
+
+fn quiet(date: NaiveDate) -> bool {
     let (m, d) = (date.month(), date.day());
-    // Thanksgiving: the fourth Thursday of November.
-    let nov1 = NaiveDate::from_ymd_opt(date.year(), 11, 1).expect("valid date");
-    let offset = (7 + Weekday::Thu.num_days_from_monday() as i64
-        - nov1.weekday().num_days_from_monday() as i64)
-        % 7;
-    let thanksgiving = nov1 + chrono::Duration::days(offset + 21);
-    let black_friday = thanksgiving + chrono::Duration::days(1);
-    let cyber_monday = thanksgiving + chrono::Duration::days(4);
-    if date == black_friday {
-        3.5
-    } else if date == cyber_monday {
-        2.8
-    } else if date > thanksgiving && date < cyber_monday {
-        2.0
-    } else if (m == 12 && (24..=26).contains(&d)) || (m == 1 && d == 1) {
-        0.6
-    } else if (m == 11 && d >= 20) || (m == 12 && d <= 20) {
-        1.4
+    (m == 12 && (24..=26).contains(&d)) || (m == 1 && d == 1)
+}
+
+/// A named day's multiplier of an ordinary day, whatever its weekday (the published figures are
+/// whole days), or None for the other days.
+fn named(date: NaiveDate) -> Option<f64> {
+    let week = CyberWeek::of(date.year());
+    if date == week.thanksgiving {
+        Some(THANKSGIVING * SEASON_LEVEL)
+    } else if date == week.black_friday {
+        Some(BLACK_FRIDAY * SEASON_LEVEL)
+    } else if date > week.black_friday && date < week.cyber_monday {
+        Some(CYBER_WEEKEND * SEASON_LEVEL)
+    } else if date == week.cyber_monday {
+        Some(CYBER_MONDAY * SEASON_LEVEL)
+    } else if quiet(date) {
+        Some(QUIET_DAYS * weekday_factor(date))
+    } else {
+        None
+    }
+}
+
+/// The level of the season's other days, so that the season's days average `SEASON_LEVEL` of an
+/// ordinary day (computed for the season of `year`: its named days fall on different dates).
+fn season_other_level(year: i32) -> f64 {
+    let first = NaiveDate::from_ymd_opt(year, 11, 1).expect("valid date");
+    let days = 61;
+    let (mut named_sum, mut others) = (0.0, 0.0);
+    for d in 0..days {
+        let date = first + chrono::Duration::days(d);
+        match named(date) {
+            Some(w) => named_sum += w,
+            None => others += weekday_factor(date),
+        }
+    }
+    (SEASON_LEVEL * days as f64 - named_sum) / others
+}
+
+/// A day's traffic against an ordinary day's (the weekday included): Cyber Monday the peak,
+/// Black Friday next, the holiday season above the rest of the year, quiet Christmas days, a
+/// mid-July sale. Every figure and its source: `calibration.rs`.
+pub fn day_weight(date: NaiveDate) -> f64 {
+    if let Some(w) = named(date) {
+        return w;
+    }
+    let (m, d) = (date.month(), date.day());
+    let level = if in_season(date) {
+        season_other_level(date.year())
     } else if m == 7 && (11..=12).contains(&d) {
-        1.8
+        SUMMER_SALE
     } else {
         1.0
-    }
+    };
+    level * weekday_factor(date)
 }
 
 impl Timeline {
@@ -75,10 +130,7 @@ impl Timeline {
     }
 
     fn weight_at(t: &DateTime<Utc>, progress: f64) -> f64 {
-        GROWTH.powf(progress)
-            * DAILY[t.hour() as usize]
-            * WEEKLY[t.weekday().num_days_from_monday() as usize]
-            * holiday(t.date_naive())
+        GROWTH.powf(progress) * DAILY[t.hour() as usize] * day_weight(t.date_naive())
     }
 
     pub fn start_us(&self) -> i64 {
@@ -142,10 +194,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn black_friday_is_the_peak_day() {
-        assert_eq!(holiday(NaiveDate::from_ymd_opt(2025, 11, 28).unwrap()), 3.5);
-        assert_eq!(holiday(NaiveDate::from_ymd_opt(2024, 11, 29).unwrap()), 3.5);
-        assert_eq!(holiday(NaiveDate::from_ymd_opt(2025, 3, 3).unwrap()), 1.0);
+    fn cyber_monday_is_the_peak_day_and_the_season_averages_its_level() {
+        let day = |y, m, d| day_weight(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        // 2024: Thanksgiving Nov 28, Black Friday Nov 29, Cyber Monday Dec 2.
+        assert_eq!(
+            CyberWeek::of(2024).cyber_monday,
+            NaiveDate::from_ymd_opt(2024, 12, 2).unwrap()
+        );
+        assert!(day(2024, 12, 2) > day(2024, 11, 29));
+        assert!(day(2024, 11, 29) > day(2024, 11, 28));
+        for y in 2023..=2027 {
+            let first = NaiveDate::from_ymd_opt(y, 11, 1).unwrap();
+            let season: f64 = (0..61)
+                .map(|d| day_weight(first + chrono::Duration::days(d)))
+                .sum();
+            assert!((season / 61.0 - SEASON_LEVEL).abs() < 1e-9, "{y}");
+            let week = CyberWeek::of(y);
+            let max = (0..61)
+                .map(|d| first + chrono::Duration::days(d))
+                .max_by(|a, b| day_weight(*a).total_cmp(&day_weight(*b)))
+                .unwrap();
+            assert_eq!(max, week.cyber_monday);
+        }
+        // An ordinary week averages 1.
+        let monday = NaiveDate::from_ymd_opt(2025, 3, 3).unwrap();
+        let week: f64 = (0..7)
+            .map(|d| day_weight(monday + chrono::Duration::days(d)))
+            .sum();
+        assert!((week / 7.0 - 1.0).abs() < 1e-9);
     }
 
     #[test]

@@ -321,17 +321,15 @@ pub const DESCRIPTION_WORDS: &[&str] = &[
     "award-winning",
 ];
 
-pub const EVENT_TYPES: &[&str] = &[
+/// Event types of browsing, most frequent first (cart and checkout events come from a session's
+/// journey: rows/events.rs).
+pub const BROWSE_EVENTS: &[&str] = &[
     "product.view",
     "search.query",
-    "cart.add",
-    "cart.remove",
-    "checkout.start",
-    "checkout.complete",
-    "wishlist.add",
     "category.view",
-    "review.write",
+    "wishlist.add",
     "account.login",
+    "review.write",
 ];
 
 /// Pools of personal data and brand names for one seed.

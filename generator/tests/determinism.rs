@@ -13,6 +13,7 @@ fn tiny(image_base: &str) -> Model {
         as_of_us: 1_764_547_200_000_000, // 2025-12-01
         images: 16,
         image_base: image_base.into(),
+        product_zipf: generator::model::PRODUCT_ZIPF,
     })
 }
 

@@ -50,6 +50,9 @@ pub enum Shape {
     Ramp,
     /// Full load reached in `--steps` equal steps.
     Step,
+    /// The data model's intra-day traffic curve (quiet night, evening peak at full load), its 24
+    /// hours compressed into the measured window.
+    Day,
 }
 
 /// One load generator's share of a run split across `count` generators: the operations of the
@@ -130,7 +133,7 @@ named! {
     Kind { Run => "run", Capacity => "capacity" }
     Model { Open => "open", Closed => "closed" }
     Arrivals { Constant => "constant", Poisson => "poisson" }
-    Shape { Constant => "constant", Ramp => "ramp", Step => "step" }
+    Shape { Constant => "constant", Ramp => "ramp", Step => "step", Day => "day" }
 }
 
 #[cfg(test)]

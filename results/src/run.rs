@@ -223,6 +223,101 @@ pub struct Database {
     pub temp_bytes: u64,
     /// Table → (table bytes, index bytes) at the end of the run.
     pub sizes: BTreeMap<String, (u64, u64)>,
+    /// Calls of every statement of the run by kind (reads, writes, the rest), when
+    /// `pg_stat_statements` was readable.
+    #[serde(default)]
+    pub statement_mix: Option<StatementMix>,
+}
+
+/// Statement calls over a run by what they do: the read:write ratio of the workload as the
+/// database saw it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct StatementMix {
+    /// SELECT (and WITH … SELECT) statements that read data.
+    pub reads: u64,
+    /// INSERT, UPDATE, DELETE, MERGE, COPY, and WITH … that write.
+    pub writes: u64,
+    /// Transaction control, settings (BEGIN, COMMIT, SET, `SELECT set_config`), and the rest.
+    pub other: u64,
+}
+
+/// What a statement does, by its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementKind {
+    Read,
+    Write,
+    Other,
+}
+
+impl StatementKind {
+    pub fn of(query: &str) -> StatementKind {
+        let text = query.trim_start().to_ascii_lowercase();
+        let first = text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
+        let writes = |t: &str| {
+            t.split(|c: char| !c.is_ascii_alphabetic())
+                .any(|w| matches!(w, "insert" | "update" | "delete" | "merge"))
+        };
+        match first {
+            "insert" | "update" | "delete" | "merge" | "copy" => StatementKind::Write,
+            "with" if writes(&text) => StatementKind::Write,
+            "select" | "with" | "table" | "values" => {
+                let rest = text.trim_start_matches("select").trim_start();
+                if rest.starts_with("set_config") || rest.starts_with("pg_advisory") {
+                    StatementKind::Other
+                } else {
+                    StatementKind::Read
+                }
+            }
+            _ => StatementKind::Other,
+        }
+    }
+}
+
+impl StatementMix {
+    pub fn add(&mut self, query: &str, calls: u64) {
+        match StatementKind::of(query) {
+            StatementKind::Read => self.reads += calls,
+            StatementKind::Write => self.writes += calls,
+            StatementKind::Other => self.other += calls,
+        }
+    }
+
+    /// Reads per write, when there were writes.
+    pub fn read_write_ratio(&self) -> Option<f64> {
+        (self.writes > 0).then(|| self.reads as f64 / self.writes as f64)
+    }
+}
+
+#[cfg(test)]
+mod statement_tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_classified_by_what_they_do() {
+        use StatementKind::*;
+        for (q, kind) in [
+            ("SELECT id FROM shop.products WHERE id = $1", Read),
+            ("  select set_config($1, $2, true)", Other),
+            ("WITH x AS (SELECT 1) SELECT * FROM x", Read),
+            ("WITH moved AS (UPDATE shop.orders SET status = $1 RETURNING id) SELECT count(*) FROM moved", Write),
+            ("INSERT INTO shop.orders VALUES ($1)", Write),
+            ("update shop.product_inventory set reserved_quantity = $1", Write),
+            ("BEGIN", Other),
+            ("COMMIT", Other),
+            ("SET LOCAL statement_timeout = 1000", Other),
+        ] {
+            assert_eq!(StatementKind::of(q), kind, "{q}");
+        }
+        let mut mix = StatementMix::default();
+        mix.add("SELECT 1", 9);
+        mix.add("DELETE FROM t", 1);
+        mix.add("BEGIN", 10);
+        assert_eq!(mix.read_write_ratio(), Some(9.0));
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -21,7 +21,8 @@
 //! - `context.rs`: the services a run uses, entity picking from the generator's model, the
 //!   tenant transaction, the simulated payment gateway, order hand-over queues.
 //! - `operation/`: one file per operation behind the `Operation` trait, with default SLOs.
-//! - `mix.rs`: mixes from `mixes/*.toml` (weights, SLO targets, hot products).
+//! - `mix.rs`: mixes from `mixes/*.toml` (weights, SLO targets, hot products, the weights' source).
+//! - `parameters.rs`: the README's table of every model parameter and mix weight with its source.
 //! - `measured.rs`: the engine's outcome as the results model's operations, tiers, schedule.
 //! - `observer.rs`: `pg_stat_statements` and `pg_stat_database` deltas over a run.
 //! - `session.rs`: the seeded data found, the mix's services connected, a plan measured.
@@ -41,6 +42,7 @@ pub mod mix;
 pub mod observer;
 pub mod operation;
 pub mod pacing;
+pub mod parameters;
 pub mod provenance;
 pub mod recorder;
 pub mod session;

@@ -34,6 +34,8 @@ pub enum Error {
 #[serde(deny_unknown_fields)]
 struct File {
     description: String,
+    /// Where the weights come from (a source, or "assumption: why").
+    source: Option<String>,
     hot_products: Option<u64>,
     operations: BTreeMap<String, Spec>,
 }
@@ -60,6 +62,8 @@ pub struct MixOperation {
 pub struct Mix {
     pub name: String,
     pub description: String,
+    /// Where the weights come from, when the mix says.
+    pub source: Option<String>,
     pub hot_products: Option<u64>,
     pub operations: Vec<MixOperation>,
 }
@@ -116,6 +120,7 @@ pub fn parse(name: &str, text: &str) -> Result<Mix, Error> {
     Ok(Mix {
         name: name.to_string(),
         description: file.description,
+        source: file.source,
         hot_products: file.hot_products,
         operations,
     })

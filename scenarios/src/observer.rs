@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sqlx::PgPool;
 
-use results::run::{Database, Statement};
+use results::run::{Database, Statement, StatementMix};
 
 #[derive(Debug, Clone)]
 pub struct Snapshot {
@@ -75,13 +75,18 @@ pub async fn snapshot(admin: &PgPool) -> Snapshot {
 /// The run's delta between two snapshots, with the top `top` statements and the table sizes at
 /// the end.
 pub async fn delta(admin: &PgPool, before: &Snapshot, after: &Snapshot, top: usize) -> Database {
-    let (statements, statements_note) = match (&before.statements, &after.statements) {
+    let (statements, statements_note, statement_mix) = match (&before.statements, &after.statements)
+    {
         (Ok(b), Ok(a)) => {
+            let mut mix = StatementMix::default();
             let mut list: Vec<Statement> = a
                 .iter()
                 .filter_map(|(k, r)| {
                     let base = b.get(k).cloned().unwrap_or_default();
                     let calls = r.calls - base.calls;
+                    if calls > 0 {
+                        mix.add(&r.query, calls as u64);
+                    }
                     (calls > 0).then(|| {
                         let total = r.total_exec_time - base.total_exec_time;
                         Statement {
@@ -100,9 +105,9 @@ pub async fn delta(admin: &PgPool, before: &Snapshot, after: &Snapshot, top: usi
                 .collect();
             list.sort_by(|x, y| y.total_ms.total_cmp(&x.total_ms));
             list.truncate(top);
-            (list, None)
+            (list, None, Some(mix))
         }
-        (Err(e), _) | (_, Err(e)) => (Vec::new(), Some(e.clone())),
+        (Err(e), _) | (_, Err(e)) => (Vec::new(), Some(e.clone()), None),
     };
     let hit = after.blks_hit - before.blks_hit;
     let read = after.blks_read - before.blks_read;
@@ -122,5 +127,6 @@ pub async fn delta(admin: &PgPool, before: &Snapshot, after: &Snapshot, top: usi
         rollbacks: (after.rollbacks - before.rollbacks).max(0) as u64,
         temp_bytes: (after.temp_bytes - before.temp_bytes).max(0) as u64,
         sizes,
+        statement_mix,
     }
 }

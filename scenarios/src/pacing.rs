@@ -32,6 +32,9 @@ pub enum Profile {
     Step {
         steps: u32,
     },
+    /// The generator's hourly traffic curve (`calibration::DAILY`) with its 24 hours spread over
+    /// the window, linear between the hours' midpoints, 100% at its peak hour.
+    Day,
 }
 
 impl Profile {
@@ -41,6 +44,7 @@ impl Profile {
             Shape::Constant => Profile::Constant,
             Shape::Ramp => Profile::Ramp { over },
             Shape::Step => Profile::Step { steps },
+            Shape::Day => Profile::Day,
         }
     }
 
@@ -49,10 +53,11 @@ impl Profile {
             Profile::Constant => Shape::Constant,
             Profile::Ramp { .. } => Shape::Ramp,
             Profile::Step { .. } => Shape::Step,
+            Profile::Day => Shape::Day,
         }
     }
 
-    /// Share of the full load (0.1–1) at `t` since the start of the measured window `window`.
+    /// Share of the full load (about 0.1–1) at `t` since the start of the measured window `window`.
     pub fn level(&self, t: Duration, window: Duration) -> f64 {
         match *self {
             Profile::Constant => 1.0,
@@ -72,6 +77,22 @@ impl Profile {
                     ((t.as_secs_f64() / each).floor() + 1.0).min(steps) / steps
                 }
             }
+            Profile::Day => {
+                let curve = &generator::calibration::DAILY;
+                let peak = curve.iter().cloned().fold(0.0, f64::max);
+                let window = window.as_secs_f64();
+                let hour = if window > 0.0 {
+                    (t.as_secs_f64() / window).min(1.0) * 24.0
+                } else {
+                    0.0
+                };
+                // Hour h's value holds at its midpoint h + 0.5; wrap around midnight.
+                let x = hour - 0.5;
+                let lo = x.floor();
+                let frac = x - lo;
+                let at = |h: f64| curve[(h as i64).rem_euclid(24) as usize];
+                (at(lo) * (1.0 - frac) + at(lo + 1.0) * frac) / peak
+            }
         }
     }
 
@@ -82,6 +103,9 @@ impl Profile {
                 format!("ramp from 10% to 100% over {} s", over.as_secs_f64())
             }
             Profile::Step { steps } => format!("{steps} equal steps up to 100%"),
+            Profile::Day => {
+                "the intra-day curve (24 hours over the window, 100% at the evening peak)".into()
+            }
         }
     }
 }
@@ -218,6 +242,36 @@ mod tests {
             over: Duration::from_secs(10),
         };
         assert!((ramp.level(Duration::from_secs(5), window) - 0.55).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_day_profile_follows_the_intra_day_curve() {
+        let window = Duration::from_secs(240);
+        let day = Profile::Day;
+        let curve = &generator::calibration::DAILY;
+        let peak = curve.iter().cloned().fold(0.0, f64::max);
+        // At each hour's midpoint (10 s per hour here) the level is that hour's share of the peak.
+        for (h, w) in curve.iter().enumerate() {
+            let at = Duration::from_secs(10 * h as u64 + 5);
+            assert!((day.level(at, window) - w / peak).abs() < 1e-9, "hour {h}");
+        }
+        // Arrivals per hour follow the curve: the evening peak against the day's mean.
+        let s = Schedule::new(200.0, Arrivals::Constant, 1).shaped(day, Duration::ZERO, window);
+        let per_hour: Vec<usize> = (0..24)
+            .map(|h| {
+                s.clone()
+                    .take_while(|at| *at < Duration::from_secs(10 * (h + 1)))
+                    .filter(|at| *at >= Duration::from_secs(10 * h))
+                    .count()
+            })
+            .collect();
+        let mean = per_hour.iter().sum::<usize>() as f64 / 24.0;
+        let evening = (per_hour[20] + per_hour[21]) as f64 / 2.0;
+        let ratio = evening / mean;
+        assert!(
+            (ratio - generator::calibration::EVENING_PEAK_RATIO).abs() < 0.1,
+            "{ratio:.2} {per_hour:?}"
+        );
     }
 
     /// Pacing under tokio's paused clock: a loop sleeping until each intended start achieves the

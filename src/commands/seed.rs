@@ -73,6 +73,7 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
         as_of_us: as_of_us(&args),
         images: args.images,
         image_base,
+        product_zipf: args.product_zipf,
     };
 
     if args.dry_run {

@@ -60,6 +60,9 @@ pub async fn verify(settings: &Settings) -> Result<Outcome> {
             c.name,
             c.detail
         );
+        if !c.source.is_empty() {
+            println!("     {:<58} source: {}", "", c.source);
+        }
     }
     let failures = report.failures();
     println!("verify: {} checks, {failures} failed", report.checks.len());

@@ -157,4 +157,12 @@ pub fn print_summary(r: &RunResults) {
             h, r.database.deadlocks, r.database.commits, r.database.rollbacks
         );
     }
+    if let Some(ratio) = r
+        .database
+        .statement_mix
+        .as_ref()
+        .and_then(|m| m.read_write_ratio())
+    {
+        println!("database: statements read:write {ratio:.1}:1 (pg_stat_statements)");
+    }
 }

@@ -278,6 +278,26 @@ pub async fn count_split(target: &Target, table: &str, as_of_s: i64) -> Result<(
         .map_err(ch(format!("counting {table}")))
 }
 
+/// Carts in the seeded events (dated before `as_of_s`): sessions with a `cart.add`, those of them
+/// that reached `checkout.complete`, the abandoned ones, and how many abandoned ones have page
+/// views.
+pub async fn carts(target: &Target, as_of_s: i64) -> Result<(u64, u64, u64, u64)> {
+    let db = &target.database;
+    target
+        .client
+        .query(&format!(
+            "SELECT countIf(cart), countIf(cart AND ordered), countIf(cart AND NOT ordered), \
+                    countIf(cart AND NOT ordered AND session_id IN \
+                      (SELECT session_id FROM {db}.page_views WHERE created_at < toDateTime({as_of_s}))) \
+               FROM (SELECT session_id, countIf(event_type = 'cart.add') > 0 AS cart, \
+                            countIf(event_type = 'checkout.complete') > 0 AS ordered \
+                       FROM {db}.events WHERE created_at < toDateTime({as_of_s}) GROUP BY session_id)"
+        ))
+        .fetch_one::<(u64, u64, u64, u64)>()
+        .await
+        .map_err(ch("counting carts and orders in the events"))
+}
+
 pub async fn count(target: &Target, table: &str) -> Result<u64> {
     let final_ = if table == "order_facts" { " FINAL" } else { "" };
     target

@@ -4,9 +4,10 @@
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::calibration::SESSION_EVENTS;
 use crate::model::{uuid7, Model};
 use crate::rng::{key, Stream};
-use crate::rows::events::{actor, event_type};
+use crate::rows::events::{actor, session_of};
 
 #[derive(Debug, Clone, Serialize, clickhouse::Row)]
 pub struct EventRow {
@@ -90,9 +91,10 @@ pub fn events(
     for j in part {
         let i = first + j;
         let h = key(m.seed(), Stream::ChEvent, i);
-        let a = actor(m, h);
+        let hs = key(m.seed(), Stream::ChVisit, i / SESSION_EVENTS);
+        let a = actor(m, hs, h);
         let at = start + (j * 3600 / count.max(1)) as i64;
-        let kind = event_type(h);
+        let kind = a.journey.event(hs, i % SESSION_EVENTS, h);
         out.push(EventRow {
             tenant_id: a.tenant.id,
             created_at: at as u32,
@@ -122,7 +124,9 @@ pub fn page_views(
     for j in part {
         let i = first + j;
         let h = key(m.seed(), Stream::ChPageView, i);
-        let a = actor(m, h);
+        let p = m.profile();
+        let session = session_of(i, p.ch_page_views, p.ch_events);
+        let a = actor(m, key(m.seed(), Stream::ChVisit, session), h);
         let at = start + (j * 3600 / count.max(1)) as i64;
         let pid = m.product_id(a.product);
         out.push(PageViewRow {

@@ -1,37 +1,100 @@
 //! Behavioural events and page views kept in PostgreSQL (the last 90 days). Event `i` of `n`
 //! happens at the i-th quantile of the traffic curve, so events are in time order by index and a
 //! chunk fills one stretch of a monthly partition.
+//!
+//! Events come in sessions: `SESSION_EVENTS` consecutive indexes are one visitor's session, which
+//! browses, or puts something in the cart and leaves (an abandoned cart), or checks out. Page
+//! views are spread over the same sessions (view `j` of `m` belongs to the session at the same
+//! quantile), so an abandoned cart leaves its cart events and page views and no checkout.
 
 use super::{Batch, Table};
+use crate::calibration::{
+    ANONYMOUS_SESSION_RATE, CART_ABANDONMENT, CART_SESSION_RATE, SESSION_EVENTS,
+};
 use crate::model::{uuid7, Model, Tenant};
 use crate::rng::{key, mix, unit, Stream};
 use crate::rows::catalog::zipf_word;
 use crate::timeline::Timeline;
-use crate::vocab::EVENT_TYPES;
+use crate::vocab::BROWSE_EVENTS;
 
 pub const EVENT_TABLES: &[Table] = &[Table::Events];
 pub const PAGE_VIEW_TABLES: &[Table] = &[Table::PageViews];
 
+/// How a session ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Journey {
+    /// Views, searches, a wishlist: no cart.
+    Browse,
+    /// Something in the cart, no order (half of them leave at the checkout).
+    Abandoned,
+    /// Cart, checkout, order.
+    Ordered,
+}
+
+impl Journey {
+    /// The journey of the session with hash `hs`.
+    pub fn of(hs: u64) -> Journey {
+        let u = unit(mix(hs ^ 0xca27));
+        if u < CART_SESSION_RATE * (1.0 - CART_ABANDONMENT) {
+            Journey::Ordered
+        } else if u < CART_SESSION_RATE {
+            Journey::Abandoned
+        } else {
+            Journey::Browse
+        }
+    }
+
+    /// The type of the session's event at `position` (0..SESSION_EVENTS); `h` is the event's own
+    /// hash, for the browsing events.
+    pub fn event(self, hs: u64, position: u64, h: u64) -> &'static str {
+        let last = SESSION_EVENTS - 1;
+        match (self, position) {
+            (Journey::Browse, _) | (_, 0) => browse_event(h),
+            (_, 1) => "cart.add",
+            (Journey::Ordered, p) if p == last => "checkout.complete",
+            (Journey::Ordered, p) if p == last - 1 => "checkout.start",
+            (Journey::Abandoned, p) if p == last - 1 && hs % 2 == 0 => "checkout.start",
+            (_, 3) if hs % 3 == 0 => "cart.add",
+            (Journey::Abandoned, 4) if hs % 5 == 0 => "cart.remove",
+            _ => browse_event(h),
+        }
+    }
+}
+
+/// A browsing event type: product views most often, then searches, categories …
+pub fn browse_event(h: u64) -> &'static str {
+    BROWSE_EVENTS[zipf_word(BROWSE_EVENTS.len(), unit(mix(h ^ 3)))]
+}
+
 /// Who did something: a customer drawn uniformly (so tenants weigh by their size), or an
-/// anonymous visitor (30%).
+/// anonymous visitor, in a session; `product` is what this event is about.
 pub struct Actor<'a> {
     pub tenant: &'a Tenant,
     pub user: Option<u64>,
     pub session: uuid::Uuid,
+    pub journey: Journey,
     pub product: u64,
 }
 
-pub fn actor<'a>(m: &'a Model, h: u64) -> Actor<'a> {
-    let u = h % m.profile().users;
+/// The actor of an event with hash `h` in the session with hash `hs`.
+pub fn actor<'a>(m: &'a Model, hs: u64, h: u64) -> Actor<'a> {
+    let u = hs % m.profile().users;
     let tenant = m.tenant_of_user(u);
     let mut rng = crate::rng::Draw::new(mix(h ^ 77));
     let product = m.product_by_rank(tenant, tenant.zipf.sample(&mut rng));
     Actor {
         tenant,
-        user: (mix(h) % 10 >= 3).then_some(u),
-        session: uuid7(0, mix(h ^ 0x5e55)),
+        user: (unit(mix(hs)) >= ANONYMOUS_SESSION_RATE).then_some(u),
+        session: uuid7(0, mix(hs ^ 0x5e55)),
+        journey: Journey::of(hs),
         product,
     }
+}
+
+/// The session (index) of item `j` of `m` spread over the sessions of `events` events.
+pub fn session_of(j: u64, m: u64, events: u64) -> u64 {
+    let sessions = events.div_ceil(SESSION_EVENTS).max(1);
+    ((j as u128 * sessions as u128) / m.max(1) as u128) as u64
 }
 
 /// The instant of item `i` of `n` spread over `timeline`, in whole milliseconds.
@@ -39,18 +102,15 @@ pub fn instant(timeline: &Timeline, i: u64, n: u64) -> i64 {
     timeline.at((i as f64 + 0.5) / n as f64) / 1000 * 1000
 }
 
-pub fn event_type(h: u64) -> &'static str {
-    EVENT_TYPES[zipf_word(EVENT_TYPES.len(), unit(mix(h ^ 3)))]
-}
-
 pub fn events(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
     let n = m.profile().pg_events;
     let b = batch.buffer(Table::Events);
     for i in range {
         let h = key(m.seed(), Stream::Event, i);
-        let a = actor(m, h);
+        let hs = key(m.seed(), Stream::Visit, i / SESSION_EVENTS);
+        let a = actor(m, hs, h);
         let at = instant(&m.pg_events, i, n);
-        let kind = event_type(h);
+        let kind = a.journey.event(hs, i % SESSION_EVENTS, h);
         let data = if kind.starts_with("product")
             || kind.starts_with("cart")
             || kind.starts_with("wishlist")
@@ -80,7 +140,8 @@ pub fn page_views(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
     let b = batch.buffer(Table::PageViews);
     for i in range {
         let h = key(m.seed(), Stream::PageView, i);
-        let a = actor(m, h);
+        let session = session_of(i, n, m.profile().pg_events);
+        let a = actor(m, key(m.seed(), Stream::Visit, session), h);
         let at = instant(&m.pg_events, i, n);
         let pid = m.product_id(a.product);
         b.row(10)

@@ -28,6 +28,21 @@ pub fn database(page: &mut Page, r: &RunResults) {
         ("rollbacks", count(d.rollbacks)),
         ("deadlocks", count(d.deadlocks)),
         ("temporary files written", bytes(d.temp_bytes)),
+        (
+            "statements: reads, writes, other (read:write)",
+            match &d.statement_mix {
+                Some(m) => format!(
+                    "{}, {}, {} ({})",
+                    count(m.reads),
+                    count(m.writes),
+                    count(m.other),
+                    m.read_write_ratio()
+                        .map(|x| format!("{x:.1}:1"))
+                        .unwrap_or_else(|| "no writes".into())
+                ),
+                None => "unknown".into(),
+            },
+        ),
     ];
     for (k, v) in rows {
         t.row(vec![Cell::text(k), Cell::num(v)]);

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use rand::Rng;
 use uuid::Uuid;
 
+use generator::calibration::SESSION_EVENTS;
 use generator::rows::analytics::EventRow;
+use generator::rows::events::Journey;
 
 use super::{Call, Need, OpFuture, Operation, Spec};
 use crate::context::Context;
@@ -34,12 +36,19 @@ impl Operation for AnalyticsIngest {
             let t = c.tenant_for(call);
             let now = chrono::Utc::now();
             let (secs, ms) = (now.timestamp() as u32, now.timestamp_millis());
-            let session = Uuid::from_u128(call.rng.random());
             let mut insert = client.insert::<EventRow>("events").await?;
-            for _ in 0..BATCH {
+            // Sessions of SESSION_EVENTS events each, as the seed writes them: browsing, an
+            // abandoned cart, or a checkout (generator/src/rows/events.rs).
+            let (mut hs, mut session, mut u) = (0, Uuid::nil(), 0);
+            for i in 0..BATCH as u64 {
+                let position = i % SESSION_EVENTS;
+                if position == 0 {
+                    hs = call.rng.random();
+                    session = Uuid::from_u128(call.rng.random());
+                    u = t.user_start + hs % t.users;
+                }
                 let h: u64 = call.rng.random();
-                let u = t.user_start + h % t.users;
-                let kind = generator::rows::events::event_type(h);
+                let kind = Journey::of(hs).event(hs, position, h);
                 let row = EventRow {
                     tenant_id: t.id,
                     created_at: secs,
