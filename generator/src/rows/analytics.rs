@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::calibration::SESSION_EVENTS;
 use crate::model::{uuid7, Model};
 use crate::rng::{key, Stream};
-use crate::rows::events::{actor, session_of};
+use crate::rows::events::{session_of, Visitors};
 
 #[derive(Debug, Clone, Serialize, clickhouse::Row)]
 pub struct EventRow {
@@ -88,21 +88,21 @@ pub fn events(
     out: &mut Vec<EventRow>,
 ) {
     let start = m.ch_events.hour_start_us(hour) / 1_000_000;
+    let mut visitors = Visitors::new(Stream::ChVisit);
     for j in part {
         let i = first + j;
         let h = key(m.seed(), Stream::ChEvent, i);
-        let hs = key(m.seed(), Stream::ChVisit, i / SESSION_EVENTS);
-        let a = actor(m, hs, h);
+        let v = visitors.of(m, i / SESSION_EVENTS);
         let at = start + (j * 3600 / count.max(1)) as i64;
-        let kind = a.journey.event(hs, i % SESSION_EVENTS, h);
+        let kind = v.event(i % SESSION_EVENTS, h);
         out.push(EventRow {
-            tenant_id: a.tenant.id,
+            tenant_id: v.tenant.id,
             created_at: at as u32,
             event_type: kind.to_string(),
             event_id: uuid7(at * 1000, h),
-            user_id: a.user.map(|u| m.user_id(u)).unwrap_or(Uuid::nil()),
-            session_id: a.session,
-            product_id: m.product_id(a.product),
+            user_id: v.user.unwrap_or(Uuid::nil()),
+            session_id: v.session,
+            product_id: m.product_id(v.product(m, h)),
             properties: if kind == "checkout.complete" {
                 format!(r#"{{"value": {}}}"#, 10 + h % 300)
             } else {
@@ -121,20 +121,20 @@ pub fn page_views(
     out: &mut Vec<PageViewRow>,
 ) {
     let start = m.ch_events.hour_start_us(hour) / 1_000_000;
+    let mut visitors = Visitors::new(Stream::ChVisit);
     for j in part {
         let i = first + j;
         let h = key(m.seed(), Stream::ChPageView, i);
         let p = m.profile();
-        let session = session_of(i, p.ch_page_views, p.ch_events);
-        let a = actor(m, key(m.seed(), Stream::ChVisit, session), h);
+        let v = visitors.of(m, session_of(i, p.ch_page_views, p.ch_events));
         let at = start + (j * 3600 / count.max(1)) as i64;
-        let pid = m.product_id(a.product);
+        let pid = m.product_id(v.product(m, h));
         out.push(PageViewRow {
-            tenant_id: a.tenant.id,
+            tenant_id: v.tenant.id,
             created_at: at as u32,
             view_id: uuid7(at * 1000, h),
-            user_id: a.user.map(|u| m.user_id(u)).unwrap_or(Uuid::nil()),
-            session_id: a.session,
+            user_id: v.user.unwrap_or(Uuid::nil()),
+            session_id: v.session,
             page_url: format!("/products/{pid}"),
             page_title: "Product".to_string(),
             referrer: if h % 3 == 0 {

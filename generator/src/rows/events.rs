@@ -66,28 +66,67 @@ pub fn browse_event(h: u64) -> &'static str {
     BROWSE_EVENTS[zipf_word(BROWSE_EVENTS.len(), unit(mix(h ^ 3)))]
 }
 
-/// Who did something: a customer drawn uniformly (so tenants weigh by their size), or an
-/// anonymous visitor, in a session; `product` is what this event is about.
-pub struct Actor<'a> {
+/// Who is browsing in a session: a customer drawn uniformly (so tenants weigh by their size), or
+/// an anonymous visitor, with the session's id and journey. Consecutive events share a session,
+/// so the loops keep the last one (`Visitors`) instead of recomputing it per event.
+pub struct Visitor<'a> {
+    /// The session's index in its table.
+    pub index: u64,
+    /// The session's hash (its journey's draws).
+    pub hash: u64,
     pub tenant: &'a Tenant,
-    pub user: Option<u64>,
+    /// The signed-in customer's id.
+    pub user: Option<uuid::Uuid>,
     pub session: uuid::Uuid,
     pub journey: Journey,
-    pub product: u64,
 }
 
-/// The actor of an event with hash `h` in the session with hash `hs`.
-pub fn actor<'a>(m: &'a Model, hs: u64, h: u64) -> Actor<'a> {
-    let u = hs % m.profile().users;
-    let tenant = m.tenant_of_user(u);
-    let mut rng = crate::rng::Draw::new(mix(h ^ 77));
-    let product = m.product_by_rank(tenant, tenant.zipf.sample(&mut rng));
-    Actor {
-        tenant,
-        user: (unit(mix(hs)) >= ANONYMOUS_SESSION_RATE).then_some(u),
-        session: uuid7(0, mix(hs ^ 0x5e55)),
-        journey: Journey::of(hs),
-        product,
+impl<'a> Visitor<'a> {
+    pub fn new(m: &'a Model, stream: Stream, index: u64) -> Self {
+        let hs = key(m.seed(), stream, index);
+        let u = hs % m.profile().users;
+        Visitor {
+            index,
+            hash: hs,
+            tenant: m.tenant_of_user(u),
+            user: (unit(mix(hs)) >= ANONYMOUS_SESSION_RATE).then(|| m.user_id(u)),
+            session: uuid7(0, mix(hs ^ 0x5e55)),
+            journey: Journey::of(hs),
+        }
+    }
+
+    /// The product an event with hash `h` is about: by popularity within the tenant.
+    pub fn product(&self, m: &Model, h: u64) -> u64 {
+        let mut rng = crate::rng::Draw::new(mix(h ^ 77));
+        m.product_by_rank(self.tenant, self.tenant.zipf.sample(&mut rng))
+    }
+
+    /// The type of this session's event at `position`, with hash `h`.
+    pub fn event(&self, position: u64, h: u64) -> &'static str {
+        self.journey.event(self.hash, position, h)
+    }
+}
+
+/// The sessions of one stream, the last one kept.
+pub struct Visitors<'a> {
+    stream: Stream,
+    current: Option<Visitor<'a>>,
+}
+
+impl<'a> Visitors<'a> {
+    pub fn new(stream: Stream) -> Self {
+        Visitors {
+            stream,
+            current: None,
+        }
+    }
+
+    /// Session `index`'s visitor.
+    pub fn of(&mut self, m: &'a Model, index: u64) -> &Visitor<'a> {
+        if self.current.as_ref().is_none_or(|v| v.index != index) {
+            self.current = Some(Visitor::new(m, self.stream, index));
+        }
+        self.current.as_ref().expect("just set")
     }
 }
 
@@ -105,17 +144,17 @@ pub fn instant(timeline: &Timeline, i: u64, n: u64) -> i64 {
 pub fn events(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
     let n = m.profile().pg_events;
     let b = batch.buffer(Table::Events);
+    let mut visitors = Visitors::new(Stream::Visit);
     for i in range {
         let h = key(m.seed(), Stream::Event, i);
-        let hs = key(m.seed(), Stream::Visit, i / SESSION_EVENTS);
-        let a = actor(m, hs, h);
+        let v = visitors.of(m, i / SESSION_EVENTS);
         let at = instant(&m.pg_events, i, n);
-        let kind = a.journey.event(hs, i % SESSION_EVENTS, h);
+        let kind = v.event(i % SESSION_EVENTS, h);
         let data = if kind.starts_with("product")
             || kind.starts_with("cart")
             || kind.starts_with("wishlist")
         {
-            format!(r#"{{"product_id": "{}"}}"#, m.product_id(a.product))
+            format!(r#"{{"product_id": "{}"}}"#, m.product_id(v.product(m, h)))
         } else if kind == "search.query" {
             format!(
                 r#"{{"terms": "{}"}}"#,
@@ -125,10 +164,10 @@ pub fn events(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
             "{}".to_string()
         };
         b.row(7)
-            .uuid(a.tenant.id)
+            .uuid(v.tenant.id)
             .uuid(uuid7(at / 1000, h))
-            .opt_uuid(a.user.map(|u| m.user_id(u)))
-            .uuid(a.session)
+            .opt_uuid(v.user)
+            .uuid(v.session)
             .text(kind)
             .jsonb(&data)
             .ts_us(at);
@@ -138,17 +177,17 @@ pub fn events(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
 pub fn page_views(m: &Model, range: std::ops::Range<u64>, batch: &mut Batch) {
     let n = m.profile().pg_page_views;
     let b = batch.buffer(Table::PageViews);
+    let mut visitors = Visitors::new(Stream::Visit);
     for i in range {
         let h = key(m.seed(), Stream::PageView, i);
-        let session = session_of(i, n, m.profile().pg_events);
-        let a = actor(m, key(m.seed(), Stream::Visit, session), h);
+        let v = visitors.of(m, session_of(i, n, m.profile().pg_events));
         let at = instant(&m.pg_events, i, n);
-        let pid = m.product_id(a.product);
+        let pid = m.product_id(v.product(m, h));
         b.row(10)
-            .uuid(a.tenant.id)
+            .uuid(v.tenant.id)
             .uuid(uuid7(at / 1000, h))
-            .opt_uuid(a.user.map(|u| m.user_id(u)))
-            .uuid(a.session)
+            .opt_uuid(v.user)
+            .uuid(v.session)
             .text(&format!("/products/{pid}"))
             .text("Product")
             .opt_text((h % 3 == 0).then_some("https://www.google.com/"))
