@@ -419,6 +419,16 @@ fn older_than(m: &Model, days: i64) -> String {
     )
 }
 
+/// Orders matching `filter` (at least 1, a denominator).
+async fn count_orders(pool: &PgPool, filter: &str) -> Result<f64> {
+    Ok(scalar_i64(
+        pool,
+        &format!("SELECT count(*) FROM shop.orders WHERE {filter}"),
+    )
+    .await?
+    .max(1) as f64)
+}
+
 /// Declines, cancellations and returns of orders old enough to have run their course.
 async fn lifecycle_checks(m: &Model, pool: &PgPool, r: &mut Report) -> Result<()> {
     let payments = scalar_i64(pool, "SELECT count(*) FROM shop.payments")
@@ -439,12 +449,7 @@ async fn lifecycle_checks(m: &Model, pool: &PgPool, r: &mut Report) -> Result<()
     );
 
     let old = older_than(m, 90);
-    let old_orders = scalar_i64(
-        pool,
-        &format!("SELECT count(*) FROM shop.orders WHERE {old}"),
-    )
-    .await?
-    .max(1) as f64;
+    let old_orders = count_orders(pool, &old).await?;
     let cancelled = scalar_f64(pool, &format!("SELECT (count(*) FILTER (WHERE status = 'cancelled'))::float8 / greatest(count(*), 1) FROM shop.orders WHERE {old}")).await?;
     let retry = lifecycle::RETRY_DECLINE_RATE;
     let expected_cancel = lifecycle::CANCEL_RATE * (1.0 - lifecycle::DECLINE_RATE * retry * retry)
@@ -635,16 +640,8 @@ async fn calendar_checks(m: &Model, pool: &PgPool, r: &mut Report) -> Result<()>
         }
     }
     let expected = peak_weight / all_weight;
-    let seeded = format!(
-        "created_at < to_timestamp({})",
-        m.config.as_of_us / 1_000_000
-    );
-    let orders = scalar_i64(
-        pool,
-        &format!("SELECT count(*) FROM shop.orders WHERE {seeded}"),
-    )
-    .await?
-    .max(1) as f64;
+    let seeded = older_than(m, 0);
+    let orders = count_orders(pool, &seeded).await?;
     let share = scalar_f64(pool, &format!("SELECT (count(*) FILTER (WHERE extract(hour FROM created_at AT TIME ZONE 'UTC') >= {a} AND extract(hour FROM created_at AT TIME ZONE 'UTC') < {b}))::float8 / greatest(count(*), 1) FROM shop.orders WHERE {seeded}")).await?;
     let per_hour_mean = 1.0 / 24.0;
     r.sourced(
