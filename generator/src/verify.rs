@@ -697,6 +697,21 @@ fn expected_orders(m: &Model, days: &[chrono::NaiveDate]) -> f64 {
     total
 }
 
+/// The share of `carts` that never reached an order, in `store`'s events, against the model's.
+fn abandonment(r: &mut Report, store: &str, carts: u64, ordered: u64, source: &'static str) {
+    let share = 1.0 - ordered as f64 / (carts as f64).max(1.0);
+    r.sourced(
+        format!("carts abandoned ({store} events)"),
+        share_ok(share, cal::CART_ABANDONMENT, carts as f64),
+        format!(
+            "{:.1}% of {carts} carts without an order (model {:.1}%)",
+            100.0 * share,
+            100.0 * cal::CART_ABANDONMENT
+        ),
+        source,
+    );
+}
+
 /// Abandoned carts: sessions with a cart and no checkout, in ClickHouse (with their page views)
 /// and in PostgreSQL's events.
 async fn cart_checks(
@@ -716,31 +731,11 @@ async fn cart_checks(
     .await
     .map_err(db("verify: carts in the events"))?;
     let (carts, ordered): (i64, i64) = (row.get("carts"), row.get("ordered"));
-    let abandoned = 1.0 - ordered as f64 / (carts as f64).max(1.0);
-    r.sourced(
-        "carts abandoned (PostgreSQL events)",
-        share_ok(abandoned, cal::CART_ABANDONMENT, carts as f64),
-        format!(
-            "{:.1}% of {carts} carts without an order (model {:.1}%)",
-            100.0 * abandoned,
-            100.0 * cal::CART_ABANDONMENT
-        ),
-        source,
-    );
+    abandonment(r, "PostgreSQL", carts as u64, ordered as u64, source);
     if let Some(t) = clickhouse {
         let (carts, ordered, abandoned, with_views) =
             crate::load::clickhouse::carts(t, as_of_s).await?;
-        let share = 1.0 - ordered as f64 / (carts as f64).max(1.0);
-        r.sourced(
-            "carts abandoned (ClickHouse events)",
-            share_ok(share, cal::CART_ABANDONMENT, carts as f64),
-            format!(
-                "{:.1}% of {carts} carts without an order (model {:.1}%)",
-                100.0 * share,
-                100.0 * cal::CART_ABANDONMENT
-            ),
-            source,
-        );
+        abandonment(r, "ClickHouse", carts, ordered, source);
         r.add(
             "abandoned carts leave page views (ClickHouse)",
             with_views == abandoned,
