@@ -26,6 +26,8 @@
 //! Under tokio's paused clock (the engine's tests) time is virtual, so [`Timer::Runtime`] uses
 //! tokio's own timer.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -46,32 +48,61 @@ const WINDOW: usize = 32;
 const ALLOWANCE: Duration = Duration::from_micros(20);
 /// Never set the alarm earlier than this before the intended start.
 const MAX_EARLY: Duration = Duration::from_micros(250);
-/// The share of a worker's time it may spend waiting out the last stretch (see above).
+/// The share of one core all of a run's alarms together may spend waiting out last stretches.
 const BUDGET: f64 = 0.01;
+
+/// What a run's alarms have spent waiting out last stretches, against [`BUDGET`].
+#[derive(Debug)]
+pub struct Budget {
+    since: Instant,
+    spent_ns: AtomicU64,
+}
+
+impl Budget {
+    pub fn new() -> Arc<Budget> {
+        Arc::new(Budget {
+            since: Instant::now(),
+            spent_ns: AtomicU64::new(0),
+        })
+    }
+
+    /// The share of the budget spent so far (1.0: all of it).
+    fn used(&self) -> f64 {
+        let allowed = self.since.elapsed().as_nanos() as f64 * BUDGET;
+        self.spent_ns.load(Ordering::Relaxed) as f64 / allowed.max(1.0)
+    }
+
+    fn spend(&self, d: Duration) {
+        self.spent_ns
+            .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    }
+}
 
 /// One worker's alarm.
 pub struct Alarm {
     fd: Option<fd::Fd>,
-    since: Instant,
+    budget: Arc<Budget>,
     /// How far the alarm's wake-ups overshot their deadline, ns (a ring).
     overshoot: [u64; WINDOW],
     seen: usize,
-    early: Duration,
+    /// How early to set the alarm: (by the overshoots' 90th percentile, by their median).
+    early: (Duration, Duration),
     spun: Duration,
     waits: u64,
 }
 
 impl Alarm {
-    pub fn new(timer: Timer) -> Alarm {
+    /// An alarm whose last stretches are paid from `budget` (one per run, shared by its workers).
+    pub fn new(timer: Timer, budget: Arc<Budget>) -> Alarm {
         Alarm {
             fd: match timer {
                 Timer::Runtime => None,
                 Timer::HighResolution => fd::Fd::new().ok(),
             },
-            since: Instant::now(),
+            budget,
             overshoot: [0; WINDOW],
             seen: 0,
-            early: Duration::ZERO,
+            early: (Duration::ZERO, Duration::ZERO),
             spun: Duration::ZERO,
             waits: 0,
         }
@@ -84,9 +115,11 @@ impl Alarm {
             tokio::time::sleep_until(at).await;
             return;
         };
-        let budget = self.since.elapsed().mul_f64(BUDGET);
-        let early = if self.spun <= budget {
-            self.early
+        let used = self.budget.used();
+        let early = if used < 0.5 {
+            self.early.0
+        } else if used < 1.0 {
+            self.early.1
         } else {
             Duration::ZERO
         };
@@ -103,17 +136,25 @@ impl Alarm {
             while Instant::now() < at {
                 tokio::task::yield_now().await;
             }
-            self.spun += Instant::now().saturating_duration_since(from);
+            let spun = Instant::now().saturating_duration_since(from);
+            self.spun += spun;
+            self.budget.spend(spun);
         }
     }
 
-    fn next_early(&self) -> Duration {
+    /// (90th percentile, median) of the recent overshoots, less the allowance, at most
+    /// `MAX_EARLY`.
+    fn next_early(&self) -> (Duration, Duration) {
         let n = self.seen.min(WINDOW);
         let mut recent = self.overshoot;
         let recent = &mut recent[..n];
         recent.sort_unstable();
-        let median = Duration::from_nanos(recent[n / 2]);
-        median.saturating_sub(ALLOWANCE).min(MAX_EARLY)
+        let early = |ns: u64| {
+            Duration::from_nanos(ns)
+                .saturating_sub(ALLOWANCE)
+                .min(MAX_EARLY)
+        };
+        (early(recent[(n * 9 / 10).min(n - 1)]), early(recent[n / 2]))
     }
 
     /// Time spent waiting out the last stretch before intended starts (CPU the pacing costs).
@@ -243,7 +284,7 @@ mod tests {
     /// high-resolution timer is available on Linux.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn never_early() {
-        let mut alarm = Alarm::new(Timer::HighResolution);
+        let mut alarm = Alarm::new(Timer::HighResolution, Budget::new());
         assert_eq!(alarm.is_high_resolution(), cfg!(target_os = "linux"));
         let start = Instant::now();
         for i in 1..=200u64 {
@@ -258,15 +299,29 @@ mod tests {
 
     #[test]
     fn early_follows_the_recent_overshoot() {
-        let mut alarm = Alarm::new(Timer::Runtime);
+        let mut alarm = Alarm::new(Timer::Runtime, Budget::new());
         for (i, us) in [100u64, 120, 80, 110, 90, 130, 100, 105].iter().enumerate() {
             alarm.overshoot[i] = us * 1_000;
             alarm.seen += 1;
         }
-        // The median of the eight (the 5th smallest, 105 µs) less the 20 µs allowance.
-        assert_eq!(alarm.next_early(), Duration::from_micros(85));
+        // Of the eight, the 90th percentile (the largest, 130 µs) and the median (the 5th
+        // smallest, 105 µs), less the 20 µs allowance.
+        assert_eq!(
+            alarm.next_early(),
+            (Duration::from_micros(110), Duration::from_micros(85))
+        );
         alarm.overshoot = [5_000_000; WINDOW];
         alarm.seen = WINDOW;
-        assert_eq!(alarm.next_early(), MAX_EARLY);
+        assert_eq!(alarm.next_early(), (MAX_EARLY, MAX_EARLY));
+    }
+
+    /// The budget is a share of one core over the time since it was made.
+    #[test]
+    fn budget_is_a_share_of_one_core() {
+        let budget = Budget::new();
+        assert_eq!(budget.used(), 0.0);
+        // 10 s of yielding is all of the budget of 1,000 s, far longer than this test takes.
+        budget.spend(Duration::from_secs(10));
+        assert!(budget.used() > 1.0);
     }
 }

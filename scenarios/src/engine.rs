@@ -33,7 +33,7 @@ use results::load::Shard;
 use results::run::{Interval, IntervalOperation};
 use results::FailureClass;
 
-use crate::alarm::{Alarm, Timer};
+use crate::alarm::{Alarm, Budget, Timer};
 use crate::operation::{Call, Operation, TierTag};
 use crate::pacing::{Pacing, Profile, Schedule};
 use crate::recorder::Recorder;
@@ -168,6 +168,8 @@ struct Shared {
     cumulative: Vec<f64>,
     t0: Instant,
     stop: CancellationToken,
+    /// What the workers' alarms may spend on pacing, together.
+    pacing: Arc<Budget>,
 }
 
 impl Shared {
@@ -248,7 +250,7 @@ async fn worker(
 ) -> PacingCost {
     let measured_start = shared.measured_start();
     let end = shared.end();
-    let mut alarm = Alarm::new(shared.plan.timer);
+    let mut alarm = Alarm::new(shared.plan.timer, shared.pacing.clone());
     let cost = |alarm: &Alarm| PacingCost {
         waits: alarm.waits(),
         spun: alarm.spun(),
@@ -470,6 +472,7 @@ pub async fn run_on(
         cumulative,
         t0,
         stop: stop.clone(),
+        pacing: Budget::new(),
     });
     let window = plan.duration;
     let (workers, open) = match plan.pacing {
