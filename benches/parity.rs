@@ -208,10 +208,7 @@ impl Bench {
                                     .expect("connect as the application role");
                             tokio::spawn(conn);
                             let begin = client.prepare("BEGIN").await.unwrap();
-                            let set = client
-                                .prepare("SELECT set_config('app.tenant_id', $1, true)")
-                                .await
-                                .unwrap();
+                            let set = client.prepare(scenarios::db::SET_TENANT).await.unwrap();
                             let read = client
                                 .prepare(scenarios::operation::point_read_sql())
                                 .await

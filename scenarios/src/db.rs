@@ -26,6 +26,10 @@ use uuid::Uuid;
 
 use crate::failure::Failure;
 
+/// The tenant set for the transaction alone (`$1`: the tenant id as text); what [`Db::begin`]
+/// sends after `BEGIN`, and what the parity bench's bare driver sends.
+pub const SET_TENANT: &str = "SELECT set_config('app.tenant_id', $1, true)";
+
 /// A statement's parameters, as tokio-postgres takes them.
 pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
@@ -116,9 +120,7 @@ impl Db {
     pub async fn begin(&self, tenant: Uuid) -> Result<Tx, Failure> {
         let conn = self.conn().await?;
         let begin = conn.prepare_cached("BEGIN").await?;
-        let set = conn
-            .prepare_cached("SELECT set_config('app.tenant_id', $1, true)")
-            .await?;
+        let set = conn.prepare_cached(SET_TENANT).await?;
         let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let tenant: &str = tenant.hyphenated().encode_lower(&mut text);
         let params: Params = &[&tenant];
