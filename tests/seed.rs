@@ -1,7 +1,7 @@
 //! Seeding through the real binary: the same rows whatever the number of jobs, exactly-once
 //! resume after `kill -9`, `verify` catching damage, and bad input.
 
-use std::process::Child;
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
@@ -405,4 +405,59 @@ async fn a_second_database_seeding_into_the_first_ones_stores_is_refused() {
     ok(&second.run(&["seed", "--scale", "tiny", "--quiet"]));
     second.finish().await;
     first.finish().await;
+}
+
+/// A seed waiting on a lock another session holds says which session, and finishes once it is
+/// released (no duration asserted: the report is waited for, however long the machine takes).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seed_waiting_on_a_lock_names_the_session_holding_it() {
+    use std::io::BufRead;
+    let s = Seeder::new().await;
+    let mut holder = s.admin().await;
+    let holder_pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut holder)
+        .await
+        .unwrap();
+    // Before the seed starts: its deferral of keys (ALTER TABLE) waits for this lock.
+    sqlx::raw_sql("BEGIN; LOCK TABLE shop.order_items IN ACCESS SHARE MODE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let mut child = s
+        .command(&["seed", "--scale", "tiny", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start shopbench");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let wanted = format!("held by pid {holder_pid} ");
+    let mut lines = Vec::new();
+    let reported = loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(300)) {
+            Ok(line) if line.contains(&wanted) => break Some(line),
+            Ok(line) => lines.push(line),
+            Err(_) => break None,
+        }
+    };
+    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+    let status = child.wait().unwrap();
+    let reported = reported
+        .unwrap_or_else(|| panic!("no lock report naming pid {holder_pid}; stderr: {lines:?}"));
+    eprintln!("{reported}");
+    assert!(reported.contains("idle in transaction"), "{reported}");
+    assert!(
+        status.success(),
+        "the seed did not finish after the lock was released: {lines:?}"
+    );
+    drop(holder);
+    s.finish().await;
 }

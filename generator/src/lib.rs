@@ -19,8 +19,8 @@
 //! - `copy.rs`: the COPY BINARY encoder; `rows/`: one encoder file per group of tables.
 //! - `phase.rs`: load phases and their chunks; `plan.rs`: rows and disk per table.
 //! - `load/`: the loaders: PostgreSQL (parallel COPY, exactly-once chunks, deferred indexes),
-//!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress and
-//!   the seed summary.
+//!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress,
+//!   the seed summary, and the watch that names sessions holding locks the seed waits for.
 //! - `fingerprint.rs`: the data fingerprint (configuration, plan and a digest of the data);
 //!   `sample.rs`: the deterministic sample of every table that digest (and the golden test) hash.
 //! - `verify.rs`: `shopbench verify`: counts, orphans, invariants, distributions.

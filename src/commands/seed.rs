@@ -88,6 +88,7 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
 
     let target = services::postgres(settings).await?;
     let pool = pgload::connect(&target.loader, jobs as u32 + 2).await?;
+    let _watch = load::watch::start(&target.admin);
     let existing = pgload::existing_run(&pool).await?;
     let (config, plan, instance, fresh) = match (existing, args.resume) {
         (Some(run), false) => {

@@ -40,6 +40,9 @@ pub async fn started_chunks(pool: &PgPool, phase: Phase) -> Result<std::collecti
     Ok(rows.into_iter().map(|c| c as u64).collect())
 }
 
+/// How long a resumed seed waits for ClickHouse to delete a partial chunk.
+const MUTATION_WAIT: Duration = Duration::from_secs(600);
+
 /// Deletes what an interrupted insert of chunk `c` may have left, and waits until it is gone.
 pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> Result<()> {
     if phase == Phase::ChOrderFacts {
@@ -63,7 +66,9 @@ pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> R
             phase.name()
         )))?;
     // Polled here: `SETTINGS mutations_sync = 2` would make the server wait, but the ClickHouse
-    // Debian ships (18.16) predates that setting.
+    // Debian ships (18.16) predates that setting. Bounded: a mutation the server cannot finish
+    // (18.16 keeps retrying a failed one) must end the seed with a message, not hang it.
+    let deadline = std::time::Instant::now() + MUTATION_WAIT;
     loop {
         let pending: u64 = target
             .client
@@ -75,6 +80,15 @@ pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> R
             .map_err(ch("waiting for a delete"))?;
         if pending == 0 {
             return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(crate::error::Error::Io(format!(
+                "ClickHouse has not finished deleting the partial chunk {c} of {} after {} s ({pending} mutation(s) of {}.{} pending in system.mutations): see the server's log, then `shopbench seed --resume`",
+                phase.name(),
+                MUTATION_WAIT.as_secs(),
+                target.database,
+                table(phase),
+            )));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod progress;
 pub mod search;
 pub mod summary;
+pub mod watch;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

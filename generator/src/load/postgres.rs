@@ -15,13 +15,16 @@ use crate::phase::Phase;
 use crate::plan::Plan;
 use crate::rows::Batch;
 
+/// The seed's sessions' `application_name` (what [`super::watch`] looks for).
+pub const APPLICATION: &str = "shopbench-seed";
+
 pub async fn connect(url: &platform::SecretUrl, size: u32) -> Result<PgPool> {
     let options: PgConnectOptions = url
         .expose()
         .as_str()
         .parse()
         .map_err(db(format!("connecting to {url}")))?;
-    let options = options.application_name("shopbench-seed");
+    let options = options.application_name(APPLICATION);
     PgPoolOptions::new()
         .max_connections(size)
         .acquire_timeout(std::time::Duration::from_secs(60))

@@ -101,7 +101,8 @@ impl Workdir {
             .map_err(|e| Error::io(format!("cannot create {}", self.root.display()), e))
     }
 
-    /// Blocks until this process holds the exclusive lock of the folder.
+    /// Blocks until this process holds the exclusive lock of the folder, saying on stderr that it
+    /// waits when another command holds it (a silent wait looks like a hang).
     pub fn lock(&self) -> Result<Lock> {
         self.create()?;
         let path = self.path("lock");
@@ -111,6 +112,16 @@ impl Workdir {
             .write(true)
             .open(&path)
             .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        match file.try_lock() {
+            Ok(()) => return Ok(Lock(file)),
+            Err(std::fs::TryLockError::WouldBlock) => eprintln!(
+                "waiting for another shopbench command to release {} (it is starting or stopping the managed services)",
+                path.display()
+            ),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("cannot lock {}", path.display()), e))
+            }
+        }
         file.lock()
             .map_err(|e| Error::io(format!("cannot lock {}", path.display()), e))?;
         Ok(Lock(file))
