@@ -188,7 +188,13 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
     let json = serde_json::to_value(&summary)?;
     std::fs::create_dir_all(&settings.workdir)
         .with_context(|| format!("creating {}", settings.workdir.display()))?;
-    let path = settings.workdir.join("seed-summary.json");
+    // The managed database's summary, or one per external database: a seed into a
+    // `DATABASE_URL` must not overwrite the managed seed's.
+    let path = settings.workdir.join(if target.managed {
+        "seed-summary.json".to_string()
+    } else {
+        format!("seed-summary-{}.json", file_part(&owner.database))
+    });
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", path.display()))?;
     if mode == Mode::Json {
@@ -271,6 +277,22 @@ fn print_summary(s: &results::seed::SeedSummary) {
 }
 
 /// Refuses (exit 3) when the filesystem of a local PostgreSQL cannot hold the plan.
+/// `host:port/database` as a file name's part: `host-port-database`.
+fn file_part(database: &str) -> String {
+    database
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string()
+}
+
 async fn check_disk(
     settings: &Settings,
     target: Option<&services::PostgresTarget>,
