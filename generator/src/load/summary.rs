@@ -11,7 +11,6 @@ use crate::plan::Plan;
 /// The phase whose time a table's figures use.
 pub fn phase_of(table: &str) -> &'static str {
     use crate::rows::Table;
-    let name = table.trim_start_matches("shop.");
     let by_phase = [
         (crate::phase::Phase::Tenants, crate::rows::tenants::TABLES),
         (
@@ -31,7 +30,10 @@ pub fn phase_of(table: &str) -> &'static str {
         ),
     ];
     for (phase, tables) in by_phase {
-        if tables.iter().any(|t: &Table| t.name() == name) && table.starts_with("shop.") {
+        if tables
+            .iter()
+            .any(|t: &Table| crate::plan::qualified(*t) == table)
+        {
             return phase.name();
         }
     }
@@ -81,5 +83,21 @@ pub fn summary(
         tables,
         data_digest: None,
         rebuilds: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::phase_of;
+
+    #[test]
+    fn every_table_is_timed_by_the_phase_that_loads_it() {
+        assert_eq!(phase_of("shop.orders"), "orders");
+        // The audit entries are written with the financial rows they audit.
+        assert_eq!(phase_of("audit.log"), "orders");
+        assert_eq!(phase_of("shop.users"), "users");
+        assert_eq!(phase_of("clickhouse.events"), "clickhouse.events");
+        assert_eq!(phase_of("s3.product_images"), "images");
+        assert_eq!(phase_of("nowhere.table"), "");
     }
 }
