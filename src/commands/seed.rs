@@ -276,7 +276,6 @@ fn print_summary(s: &results::seed::SeedSummary) {
     }
 }
 
-/// Refuses (exit 3) when the filesystem of a local PostgreSQL cannot hold the plan.
 /// `host:port/database` as a file name's part: `host-port-database`.
 fn file_part(database: &str) -> String {
     database
@@ -293,6 +292,7 @@ fn file_part(database: &str) -> String {
         .to_string()
 }
 
+/// Refuses (exit 3) when the filesystem of a local PostgreSQL cannot hold the plan.
 async fn check_disk(
     settings: &Settings,
     target: Option<&services::PostgresTarget>,
