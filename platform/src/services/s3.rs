@@ -96,6 +96,11 @@ pub fn ensure(workdir: &Workdir, bucket: &str) -> Result<S3State> {
             "-ip=127.0.0.1",
             "-ip.bind=127.0.0.1",
             "-master.telemetry=false",
+            // Every bucket is a collection with volumes of its own, and `weed mini` reserves
+            // volume slots as free disk / volume size, sizing volumes from the disk (up to
+            // 1 GiB): with 14 GiB free, the twelfth bucket got "no free volumes left" and every
+            // write a bare 500. Volumes grow as written, so small ones cost nothing here.
+            "-master.volumeSizeLimitMB=64",
         ])
         .arg(format!("-s3.port={}", s.s3_port))
         .arg(format!("-s3.config={}", identities.display()))
