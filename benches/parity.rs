@@ -14,8 +14,9 @@
 //! 2. Closed model, no think time: throughput and client CPU per operation beside
 //!    `pgbench -M prepared` and beside the bare driver (the same transaction on tokio-postgres
 //!    alone, no engine, no pool: what separates the engine's own cost from the driver's), in
-//!    three rounds with the order rotated (the machine drifts from one minute to the next); the
-//!    median of the rounds' ratios is judged.
+//!    seven short rounds with the order rotated: the machine drifts from one minute to the next
+//!    (seen: pgbench alone at 24k/s in one round and 34k/s in the next), so the median of the
+//!    rounds' ratios is judged, each ratio taken within one round.
 //!
 //! The engine's workers run on as many client threads as pgbench's (`-j 2`), each a
 //! current-thread runtime with its own connections, as `shopbench run --client-threads 2` runs
@@ -84,6 +85,34 @@ struct Bench {
     dir: std::path::PathBuf,
 }
 
+/// One side of a closed-model round: operations (or pgbench transactions) per second and the
+/// client's CPU per operation.
+#[derive(Debug, Clone, Copy, Default)]
+struct Side {
+    per_s: f64,
+    cpu_us: f64,
+}
+
+/// One closed-model round: the three sides measured within the same minute.
+#[derive(Debug, Default)]
+struct Round {
+    engine: Side,
+    pgbench: Side,
+    bare: Side,
+}
+
+impl Round {
+    fn pgbench(&self) -> Side {
+        self.pgbench
+    }
+    fn engine(&self) -> Side {
+        self.engine
+    }
+    fn bare(&self) -> Side {
+        self.bare
+    }
+}
+
 impl Bench {
     fn plan(&self, pacing: Pacing, seconds: u64) -> Plan {
         Plan {
@@ -143,10 +172,9 @@ impl Bench {
         )
     }
 
-    /// One closed-model round of each side: (engine operations/s, CPU µs/op, pgbench tps, CPU
-    /// µs/transaction, bare driver operations/s, CPU µs/op). `k` rotates who runs first.
-    async fn closed(&self, seconds: u64, k: usize) -> [f64; 6] {
-        let mut r = [0.0; 6];
+    /// One closed-model round of each side; `k` rotates who runs first.
+    async fn closed(&self, seconds: u64, k: usize) -> Round {
+        let mut r = Round::default();
         for side in (0..3).map(|i| (i + k) % 3) {
             match side {
                 0 => {
@@ -159,8 +187,10 @@ impl Bench {
                             seconds,
                         )
                         .await;
-                    r[0] = out.operation(0).succeeded as f64 / out.measured.as_secs_f64();
-                    r[1] = cpu_us;
+                    r.engine = Side {
+                        per_s: out.operation(0).succeeded as f64 / out.measured.as_secs_f64(),
+                        cpu_us,
+                    };
                 }
                 1 => {
                     let (text, cpu) = self.pgbench(&[], seconds);
@@ -171,10 +201,12 @@ impl Bench {
                                 .and_then(|v| v.split_whitespace().next()?.parse().ok())
                         })
                         .expect("pgbench prints tps");
-                    r[2] = tps;
-                    r[3] = cpu / (tps * seconds as f64) * 1e6;
+                    r.pgbench = Side {
+                        per_s: tps,
+                        cpu_us: cpu / (tps * seconds as f64) * 1e6,
+                    };
                 }
-                _ => (r[4], r[5]) = self.bare_driver(seconds),
+                _ => r.bare = self.bare_driver(seconds),
             }
         }
         r
@@ -184,7 +216,7 @@ impl Bench {
     /// as many threads as pgbench's, each a current-thread runtime with its share of the
     /// connections, each connection looping over the scripts' products. What the closed model
     /// could reach with this driver: (operations/s, client CPU µs/op).
-    fn bare_driver(&self, seconds: u64) -> (f64, f64) {
+    fn bare_driver(&self, seconds: u64) -> Side {
         let threads = self.connections.min(2) as usize;
         let done = AtomicU64::new(0);
         let warmup = Duration::from_secs(2);
@@ -246,7 +278,10 @@ impl Bench {
         let cpu = cpu_seconds(false) - cpu0;
         let done = done.load(Ordering::Relaxed) as f64;
         let share = seconds as f64 / (seconds as f64 + 2.0);
-        (done / seconds as f64, cpu * share / done.max(1.0) * 1e6)
+        Side {
+            per_s: done / seconds as f64,
+            cpu_us: cpu * share / done.max(1.0) * 1e6,
+        }
     }
 
     async fn open(&self, rate: f64) -> (Open, Open, f64) {
@@ -452,48 +487,49 @@ async fn main() {
 
     // This machine's throughput drifts by tens of percent from one minute to the next (other
     // tenants, the hypervisor): alternate short rounds and compare medians.
-    let round = (seconds / 3).max(5);
+    const ROUNDS: usize = 7;
+    let round = (seconds / 3).max(4);
     println!(
-        "\nclosed model, {connections} connections, no think time, 3 alternating rounds of {round} s"
+        "\nclosed model, {connections} connections, no think time, {ROUNDS} alternating rounds of {round} s"
     );
     let mut rounds = Vec::new();
-    for k in 0..3 {
+    for k in 0..ROUNDS {
         let r = bench.closed(round, k).await;
         println!(
             "  round {}: shopbench {:>7.0}/s ({:.1} µs CPU/op)   pgbench {:>7.0}/s ({:.1} µs)   bare driver {:>7.0}/s ({:.1} µs)   {:.2}×",
             k + 1,
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[0] / r[2]
+            r.engine.per_s,
+            r.engine.cpu_us,
+            r.pgbench.per_s,
+            r.pgbench.cpu_us,
+            r.bare.per_s,
+            r.bare.cpu_us,
+            r.engine.per_s / r.pgbench.per_s
         );
         rounds.push(r);
     }
-    let median = |f: &dyn Fn(&[f64; 6]) -> f64| {
+    let median = |f: &dyn Fn(&Round) -> f64| {
         let mut v: Vec<f64> = rounds.iter().map(f).collect();
         v.sort_by(f64::total_cmp);
-        v[1]
+        v[v.len() / 2]
     };
     println!("  medians                     throughput       client CPU/op");
-    for (name, i) in [
-        ("pgbench -M prepared", 2),
-        ("shopbench", 0),
-        ("bare driver (tokio-postgres)", 4),
+    for (name, side) in [
+        ("pgbench -M prepared", Round::pgbench as fn(&Round) -> Side),
+        ("shopbench", Round::engine),
+        ("bare driver (tokio-postgres)", Round::bare),
     ] {
         println!(
             "  {name:<28} {:>8.0}/s {:>9.1} µs",
-            median(&|r| r[i]),
-            median(&|r| r[i + 1])
+            median(&|r| side(r).per_s),
+            median(&|r| side(r).cpu_us)
         );
     }
-    let ratio = median(&|r| r[0] / r[2]);
+    let ratio = median(&|r| r.engine.per_s / r.pgbench.per_s);
     println!(
         "  bare driver / pgbench {:.2}×: the driver's floor; shopbench / bare driver {:.2}×: the engine's own cost",
-        median(&|r| r[4] / r[2]),
-        median(&|r| r[0] / r[4])
+        median(&|r| r.bare.per_s / r.pgbench.per_s),
+        median(&|r| r.engine.per_s / r.bare.per_s)
     );
     println!(
         "  shopbench / pgbench (median of the rounds' ratios) {ratio:.2}×   target ≥ 1.0× {}",
