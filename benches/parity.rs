@@ -101,18 +101,6 @@ struct Round {
     bare: Side,
 }
 
-impl Round {
-    fn pgbench(&self) -> Side {
-        self.pgbench
-    }
-    fn engine(&self) -> Side {
-        self.engine
-    }
-    fn bare(&self) -> Side {
-        self.bare
-    }
-}
-
 impl Bench {
     fn plan(&self, pacing: Pacing, seconds: u64) -> Plan {
         Plan {
@@ -215,7 +203,7 @@ impl Bench {
     /// The same transaction on the engine's driver alone (tokio-postgres, no engine, no pool):
     /// as many threads as pgbench's, each a current-thread runtime with its share of the
     /// connections, each connection looping over the scripts' products. What the closed model
-    /// could reach with this driver: (operations/s, client CPU µs/op).
+    /// could reach with this driver.
     fn bare_driver(&self, seconds: u64) -> Side {
         let threads = self.connections.min(2) as usize;
         let done = AtomicU64::new(0);
@@ -515,9 +503,9 @@ async fn main() {
     };
     println!("  medians                     throughput       client CPU/op");
     for (name, side) in [
-        ("pgbench -M prepared", Round::pgbench as fn(&Round) -> Side),
-        ("shopbench", Round::engine),
-        ("bare driver (tokio-postgres)", Round::bare),
+        ("pgbench -M prepared", (|r| r.pgbench) as fn(&Round) -> Side),
+        ("shopbench", |r| r.engine),
+        ("bare driver (tokio-postgres)", |r| r.bare),
     ] {
         println!(
             "  {name:<28} {:>8.0}/s {:>9.1} µs",
