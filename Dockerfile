@@ -7,6 +7,10 @@
 # every server is given by URL (DATABASE_URL, REDIS_URL, CLICKHOUSE_URL, S3_ENDPOINT…).
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
+# libpq: the workload's PostgreSQL driver links it (scenarios/src/pq/).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpq-dev \
+    && rm -rf /var/lib/apt/lists/*
 COPY . .
 ARG GIT_REVISION=unknown
 ENV SHOPBENCH_GIT_REVISION=${GIT_REVISION}
@@ -15,7 +19,7 @@ RUN cargo build --release --locked --bin shopbench \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates libpq5 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /home/shopbench shopbench
 COPY --from=build /usr/local/bin/shopbench /usr/local/bin/shopbench

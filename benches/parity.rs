@@ -12,8 +12,8 @@
 //!    `shopbench`'s engine (latency from the intended start, start lag). Percentiles of both
 //!    from the same kind of HDR histogram.
 //! 2. Closed model, no think time: throughput and client CPU per operation beside
-//!    `pgbench -M prepared` and beside the bare driver (the same transaction on tokio-postgres
-//!    alone, no engine, no pool: what separates the engine's own cost from the driver's), in
+//!    `pgbench -M prepared` and beside the bare driver (the same transaction on the libpq
+//!    connection alone, no engine, no pool: what separates the engine's own cost from the driver's), in
 //!    seven short rounds with the order rotated: the machine drifts from one minute to the next
 //!    (seen: pgbench alone at 24k/s in one round and 34k/s in the next), so the median of the
 //!    rounds' ratios is judged, each ratio taken within one round.
@@ -200,7 +200,7 @@ impl Bench {
         r
     }
 
-    /// The same transaction on the engine's driver alone (tokio-postgres, no engine, no pool):
+    /// The same transaction on the engine's driver alone (libpq on tokio, no engine, no pool):
     /// as many threads as pgbench's, each a current-thread runtime with its share of the
     /// connections, each connection looping over the scripts' products. What the closed model
     /// could reach with this driver.
@@ -222,18 +222,17 @@ impl Bench {
                         .expect("a runtime");
                     rt.block_on(async move {
                         let loops = (0..share).map(|c| async move {
-                            let (client, conn) =
-                                tokio_postgres::connect(url, tokio_postgres::NoTls)
-                                    .await
-                                    .expect("connect as the application role");
-                            tokio::spawn(conn);
-                            let begin = client.prepare("BEGIN").await.unwrap();
-                            let set = client.prepare(scenarios::db::SET_TENANT).await.unwrap();
-                            let read = client
-                                .prepare(scenarios::operation::point_read_sql())
+                            let settings = scenarios::pq::Settings::new(
+                                url,
+                                "shopbench-parity-bare",
+                                Duration::from_secs(30),
+                                Duration::from_secs(10),
+                            )
+                            .expect("the application role's URL");
+                            let mut conn = scenarios::pq::Connection::connect(&settings)
                                 .await
-                                .unwrap();
-                            let commit = client.prepare("COMMIT").await.unwrap();
+                                .expect("connect as the application role");
+                            let read = scenarios::operation::point_read_sql();
                             let mut i = thread + c * threads;
                             loop {
                                 let now = std::time::Instant::now();
@@ -244,15 +243,15 @@ impl Bench {
                                 i += 1;
                                 let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
                                 let t: &str = tenant.hyphenated().encode_lower(&mut text);
-                                let params: scenarios::db::Params = &[&t];
-                                let (a, b) = tokio::join!(
-                                    client.execute(&begin, &[]),
-                                    client.execute(&set, params)
-                                );
-                                a.and(b).expect("BEGIN and the tenant");
-                                let row = client.query_opt(&read, &[&tenant, &product]).await;
+                                conn.pipeline(&[
+                                    ("BEGIN", &[]),
+                                    (scenarios::db::SET_TENANT, &[&t]),
+                                ])
+                                .await
+                                .expect("BEGIN and the tenant");
+                                let row = conn.query_opt(read, &[&tenant, &product]).await;
                                 assert!(row.expect("the read").is_some(), "product {product}");
-                                client.execute(&commit, &[]).await.expect("COMMIT");
+                                conn.execute("COMMIT", &[]).await.expect("COMMIT");
                                 if now >= measure_from {
                                     done.fetch_add(1, Ordering::Relaxed);
                                 }
@@ -505,7 +504,7 @@ async fn main() {
     for (name, side) in [
         ("pgbench -M prepared", (|r| r.pgbench) as fn(&Round) -> Side),
         ("shopbench", |r| r.engine),
-        ("bare driver (tokio-postgres)", |r| r.bare),
+        ("bare driver (libpq on tokio)", |r| r.bare),
     ] {
         println!(
             "  {name:<28} {:>8.0}/s {:>9.1} µs",

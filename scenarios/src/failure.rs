@@ -7,6 +7,8 @@ use std::fmt;
 
 use results::FailureClass;
 
+use crate::pq;
+
 #[derive(Debug)]
 pub enum Failure {
     /// An expected business outcome: out of stock, payment declined, nothing to refund.
@@ -73,26 +75,19 @@ impl fmt::Display for Failure {
     }
 }
 
-impl From<tokio_postgres::Error> for Failure {
-    fn from(e: tokio_postgres::Error) -> Self {
-        if let Some(db) = e.as_db_error() {
-            return Failure::Sql {
-                state: db.code().code().to_string(),
-                message: db.message().to_string(),
-            };
-        }
-        let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
-        if e.is_closed() || io {
-            Failure::Connection(e.to_string())
-        } else {
-            Failure::service("postgres", "client", e)
+impl From<pq::Error> for Failure {
+    fn from(e: pq::Error) -> Self {
+        match e {
+            pq::Error::Server { state, message } => Failure::Sql { state, message },
+            pq::Error::Connection(why) => Failure::Connection(why),
+            other => Failure::service("postgres", "client", other),
         }
     }
 }
 
-impl From<deadpool_postgres::PoolError> for Failure {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        use deadpool_postgres::PoolError;
+impl From<deadpool::managed::PoolError<pq::Error>> for Failure {
+    fn from(e: deadpool::managed::PoolError<pq::Error>) -> Self {
+        use deadpool::managed::PoolError;
         match e {
             PoolError::Backend(e) => e.into(),
             PoolError::Timeout(_) => Failure::service("postgres", "pool_timeout", e),

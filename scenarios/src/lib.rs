@@ -16,8 +16,10 @@
 //! - `lanes.rs`: client threads, each a current-thread runtime with its own connections
 //!   (like `pgbench -j`); why not tokio's multi-thread runtime.
 //! - `failure.rs`: failure classes (SQLSTATE, timeout, connection, business outcome, service).
-//! - `db.rs`: the workload's PostgreSQL pools (tokio-postgres + deadpool) and the tenant
-//!   transaction; why this driver and not sqlx.
+//! - `pq/`: libpq driven from tokio (non-blocking, pipeline mode, the socket on the reactor),
+//!   values by `postgres-types`; why libpq and not tokio-postgres or sqlx.
+//! - `db.rs`: the workload's PostgreSQL pools (libpq connections + deadpool) and the tenant
+//!   transaction.
 //! - `context.rs`: the services a run uses, entity picking from the generator's model, the
 //!   tenant transaction, the simulated payment gateway, order hand-over queues.
 //! - `operation/`: one file per operation behind the `Operation` trait, with default SLOs.
@@ -43,6 +45,7 @@ pub mod observer;
 pub mod operation;
 pub mod pacing;
 pub mod parameters;
+pub mod pq;
 pub mod provenance;
 pub mod recorder;
 pub mod session;

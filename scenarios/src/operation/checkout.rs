@@ -104,7 +104,7 @@ async fn place(c: &Context, cart: &Cart) -> Result<Placed, Failure> {
                 r.try_get(5)?,
             ))
         })
-        .collect::<Result<Vec<VariantRow>, tokio_postgres::Error>>()?;
+        .collect::<Result<Vec<VariantRow>, crate::pq::Error>>()?;
     if rows.len() != variants.len() {
         let found: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
         let absent = variants

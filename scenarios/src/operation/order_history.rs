@@ -41,7 +41,7 @@ impl Operation for OrderHistory {
             let orders = rows
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<(Uuid, DateTime<Utc>)>, tokio_postgres::Error>>()?;
+                .collect::<Result<Vec<(Uuid, DateTime<Utc>)>, crate::pq::Error>>()?;
             if let (Some(newest), Some(oldest)) = (orders.first(), orders.last()) {
                 let ids: Vec<Uuid> = orders.iter().map(|o| o.0).collect();
                 tx.query(

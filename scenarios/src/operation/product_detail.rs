@@ -85,7 +85,7 @@ impl Operation for ProductDetail {
                         v.try_get(4)?,
                     ))
                 })
-                .collect::<Result<Vec<Variant>, tokio_postgres::Error>>()?;
+                .collect::<Result<Vec<Variant>, crate::pq::Error>>()?;
             let images = tx
                 .query(
                     "SELECT url, alt_text FROM shop.product_images WHERE tenant_id = $1 AND product_id = $2 ORDER BY sort_order",
@@ -94,7 +94,7 @@ impl Operation for ProductDetail {
                 .await?
                 .iter()
                 .map(|i| Ok((i.try_get(0)?, i.try_get(1)?)))
-                .collect::<Result<Vec<(String, Option<String>)>, tokio_postgres::Error>>()?;
+                .collect::<Result<Vec<(String, Option<String>)>, crate::pq::Error>>()?;
             tx.commit().await?;
             let page = serde_json::json!({
                 "id": product.0, "name": product.1, "description": product.2,
