@@ -255,3 +255,35 @@ async fn bad_urls_are_refused_without_the_password() {
         "{e}"
     );
 }
+
+/// Results far larger than libpq's input buffer and the socket's: read whole, many rows and one
+/// huge value, without the socket's readiness ever being lost half-way (which would hang).
+#[tokio::test]
+async fn large_results_arrive_whole() {
+    let db = TestDb::new().await;
+    let app = pool(&db, 1).await;
+    let mut tx = app.begin(tenant('a')).await.unwrap();
+    let big = tokio::time::timeout(
+        Duration::from_secs(60),
+        tx.query(
+            "SELECT g, repeat('x', 1000) FROM generate_series(1, 20000) g",
+            &[],
+        ),
+    )
+    .await
+    .expect("20 MB of rows, not a hang")
+    .unwrap();
+    assert_eq!(big.len(), 20_000);
+    assert_eq!(big[19_999].try_get::<i32>(0).unwrap(), 20_000);
+    assert_eq!(big[7].try_get::<&str>(1).unwrap().len(), 1000);
+    let huge = tokio::time::timeout(
+        Duration::from_secs(60),
+        tx.one("SELECT repeat('y', 30000000)", &[]),
+    )
+    .await
+    .expect("one 30 MB value, not a hang")
+    .unwrap();
+    assert_eq!(huge.try_get::<&str>(0).unwrap().len(), 30_000_000);
+    tx.commit().await.unwrap();
+    db.finish().await;
+}
