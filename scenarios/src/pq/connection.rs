@@ -215,9 +215,7 @@ impl Connection {
     }
 
     fn message(&self) -> String {
-        // SAFETY: a valid PGconn; the message is owned by it.
-        let m = unsafe { CStr::from_ptr(ffi::PQerrorMessage(self.raw())) };
-        m.to_string_lossy().trim().to_string()
+        Raw(self.raw).message()
     }
 
     /// The connection is lost: it is marked so (and never reused), and the error says why.
