@@ -175,10 +175,10 @@ async fn an_abandoned_statement_is_drained_and_rolled_back_before_reuse() {
         .await
         .unwrap();
     // The operation's timeout fires while the statement runs: its future is dropped with the
-    // result still on its way.
+    // result still on its way (3 s away: the timeout fires first even on a starved thread).
     let late = tokio::time::timeout(
         Duration::from_millis(50),
-        tx.one("SELECT 'late' FROM pg_sleep(0.5)", &[]),
+        tx.one("SELECT 'late' FROM pg_sleep(3)", &[]),
     )
     .await;
     assert!(late.is_err(), "the timeout fired first");
