@@ -263,6 +263,13 @@ async fn worker(
     }
     // One call, reused: its notes keep their memory from one operation to the next.
     let mut call = Call::new(shared.rng(0));
+    // One timeout per worker, moved to each operation's deadline: moving a registered timer
+    // later is one atomic exchange in tokio (the wheel is touched only when the old deadline
+    // comes up and the timer is filed again), where `tokio::time::timeout` inserts and removes
+    // a wheel entry under the driver's lock for every operation (measured with callgrind:
+    // ~1,300 of ~33,000 instructions per point read).
+    let deadline = tokio::time::sleep(shared.plan.timeout);
+    tokio::pin!(deadline);
     loop {
         // The next operation: its intended start and sequence number.
         let (intended, seq) = match &mut source {
@@ -310,7 +317,12 @@ async fn worker(
         call.reset(shared.rng(seq));
         let run =
             std::panic::AssertUnwindSafe(shared.lanes[lane][op].op.run(&mut call)).catch_unwind();
-        let result = tokio::time::timeout(shared.plan.timeout, run).await;
+        deadline.as_mut().reset(started + shared.plan.timeout);
+        let result = tokio::select! {
+            biased;
+            done = run => Some(done),
+            () = &mut deadline => None,
+        };
         let finished = Instant::now();
         if measured {
             let mut s = slot.lock().expect("slot lock");
@@ -320,10 +332,10 @@ async fn worker(
             let r = s.rec(op, call.tier);
             let (i, st, f) = (intended.into_std(), started.into_std(), finished.into_std());
             match result {
-                Ok(Ok(Ok(()))) => r.success(i, st, f),
-                Ok(Ok(Err(failure))) => r.failure(failure.class(), i, st, f),
-                Ok(Err(_panic)) => r.failure(FailureClass::Panic, i, st, f),
-                Err(_) => r.failure(FailureClass::Timeout, i, st, f),
+                Some(Ok(Ok(()))) => r.success(i, st, f),
+                Some(Ok(Err(failure))) => r.failure(failure.class(), i, st, f),
+                Some(Err(_panic)) => r.failure(FailureClass::Panic, i, st, f),
+                None => r.failure(FailureClass::Timeout, i, st, f),
             }
             r.retries += call.retries as u64;
             for note in &call.notes {
