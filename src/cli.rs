@@ -210,7 +210,7 @@ pub struct EngineArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// An operation taking longer fails with class `timeout`
-    #[arg(long, value_parser = parse_positive_duration, default_value = "10s")]
+    #[arg(long, value_parser = parse_timeout, default_value = "10s")]
     pub timeout: Duration,
     /// Open model: an operation this late behind its intended start is dropped (and counted)
     #[arg(long, value_parser = parse_positive_duration, default_value = "5s")]
@@ -319,6 +319,18 @@ pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
     if d.is_zero() {
         return Err(format!(
             "'{s}' must be longer than zero (write it like 30s or 5m)"
+        ));
+    }
+    Ok(d)
+}
+
+/// An operation's timeout: more than zero, and within what PostgreSQL's `statement_timeout`
+/// (set to it on every connection) accepts: at most 2^31 - 1 ms, about 24 days.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_positive_duration(s)?;
+    if d.as_millis() > i32::MAX as u128 {
+        return Err(format!(
+            "'{s}' is longer than PostgreSQL's statement_timeout allows (at most 24 days; write it like 10s or 2m)"
         ));
     }
     Ok(d)

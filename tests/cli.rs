@@ -172,6 +172,10 @@ fn bad_input_is_one_line_exit_code_2_and_nothing_written() {
             &["--timeout", "longer than zero"],
         ),
         (
+            format!("{run} --timeout 100000000h"),
+            &["--timeout", "statement_timeout", "24 days"],
+        ),
+        (
             format!("{run} --max-lag 0ms"),
             &["--max-lag", "longer than zero"],
         ),

@@ -268,7 +268,10 @@ async fn worker(
     // comes up and the timer is filed again), where `tokio::time::timeout` inserts and removes
     // a wheel entry under the driver's lock for every operation (measured with callgrind:
     // ~1,300 of ~33,000 instructions per point read).
-    let deadline = tokio::time::sleep(shared.plan.timeout);
+    // (At most a year, so that adding it to an instant cannot overflow: `--timeout` is the
+    // user's, and a longer one means the same as a year.)
+    let timeout = shared.plan.timeout.min(Duration::from_secs(365 * 86_400));
+    let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     loop {
         // The next operation: its intended start and sequence number.
@@ -317,7 +320,7 @@ async fn worker(
         call.reset(shared.rng(seq));
         let run =
             std::panic::AssertUnwindSafe(shared.lanes[lane][op].op.run(&mut call)).catch_unwind();
-        deadline.as_mut().reset(started + shared.plan.timeout);
+        deadline.as_mut().reset(started + timeout);
         let result = tokio::select! {
             biased;
             done = run => Some(done),
