@@ -914,6 +914,41 @@ mod tests {
         assert!(out.lag.max() > 900_000);
     }
 
+    /// Each operation has its own timeout (one timer per worker, moved to each operation's
+    /// deadline): the call that outlasts it fails with class `timeout` and the worker carries
+    /// on, and calls that each stay within it never time out, however long the worker has run
+    /// since its first deadline.
+    #[tokio::test(start_paused = true)]
+    async fn the_timeout_is_each_operations_own() {
+        // One user, 600 ms per call against a 1 s timeout; the 10th call takes 2 s.
+        let mut p = plan(
+            Pacing::Closed {
+                users: 1,
+                think: Duration::ZERO,
+            },
+            1,
+        );
+        p.timeout = Duration::from_secs(1);
+        let out = run(
+            &p,
+            single(sleeper(600, 2_000, 10)),
+            CancellationToken::new(),
+            |_| {},
+        )
+        .await;
+        let r = out.operation(0);
+        assert!(r.is_consistent());
+        assert_eq!(
+            r.failed.get(&FailureClass::Timeout),
+            Some(&1),
+            "{:?}",
+            r.failed
+        );
+        // 20 s of 600 ms calls, one of them cut at 1 s.
+        assert!(r.succeeded + r.failures() >= 30, "{r:?}");
+        assert!(r.service.max() >= 1_000_000 && r.service.max() < 1_100_000);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn an_overloaded_target_drops_and_says_so() {
         // One worker, 20 ms per call, 100 calls per second wanted: at most 50/s can start.
