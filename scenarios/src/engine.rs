@@ -699,6 +699,11 @@ mod tests {
         )
     }
 
+    /// Runs `mix` under `p` to its end (not cancelled, ticks ignored).
+    async fn run_to_end(p: &Plan, mix: Vec<Entry>) -> Outcome {
+        run(p, mix, CancellationToken::new(), |_| {}).await
+    }
+
     /// A mix of one operation.
     fn single(op: Arc<dyn Operation>) -> Vec<Entry> {
         vec![Entry {
@@ -731,13 +736,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_panicking_operation_is_a_failure_and_its_worker_carries_on() {
         let p = constant_rate(100.0, 2);
-        let out = run(
-            &p,
-            single(Arc::new(Panicky(AtomicU64::new(0)))),
-            CancellationToken::new(),
-            |_| {},
-        )
-        .await;
+        let out = run_to_end(&p, single(Arc::new(Panicky(AtomicU64::new(0))))).await;
         let r = out.operation(0);
         assert!(r.is_consistent());
         // Two workers, every operation of the window ran although a fifth of them panicked.
@@ -888,13 +887,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_stall_shows_in_latency_not_in_service_time() {
         let p = constant_rate(100.0, 1);
-        let out = run(
-            &p,
-            single(sleeper(1, 1_000, 1_000)),
-            CancellationToken::new(),
-            |_| {},
-        )
-        .await;
+        let out = run_to_end(&p, single(sleeper(1, 1_000, 1_000))).await;
         let r = out.operation(0);
         assert!(r.is_consistent());
         // ~100 operations were queued behind the stall: the top 5% waited up to a second.
@@ -929,13 +922,7 @@ mod tests {
             1,
         );
         p.timeout = Duration::from_secs(1);
-        let out = run(
-            &p,
-            single(sleeper(600, 2_000, 10)),
-            CancellationToken::new(),
-            |_| {},
-        )
-        .await;
+        let out = run_to_end(&p, single(sleeper(600, 2_000, 10))).await;
         let r = out.operation(0);
         assert!(r.is_consistent());
         assert_eq!(
@@ -979,23 +966,11 @@ mod tests {
             },
             4,
         );
-        let out = run(
-            &p,
-            entries(sleeper(5, 0, 0), sleeper(5, 0, 0)),
-            CancellationToken::new(),
-            |_| {},
-        )
-        .await;
+        let out = run_to_end(&p, entries(sleeper(5, 0, 0), sleeper(5, 0, 0))).await;
         let n = out.operation(0).scheduled + out.operation(1).scheduled;
         // 4 users, one operation per 25 ms each, for 20 s: 3,200 (±1 per user at the edges).
         assert!((3_190..=3_210).contains(&n), "{n}");
-        let again = run(
-            &p,
-            entries(sleeper(5, 0, 0), sleeper(5, 0, 0)),
-            CancellationToken::new(),
-            |_| {},
-        )
-        .await;
+        let again = run_to_end(&p, entries(sleeper(5, 0, 0), sleeper(5, 0, 0))).await;
         assert_eq!(out.operation(0).scheduled, again.operation(0).scheduled);
     }
 
