@@ -163,7 +163,9 @@ async fn main() {
         .unwrap();
     let ceiling_load = t.elapsed().as_secs_f64();
     // The same rebuild as the seed's.
-    load::rebuild(&pool, jobs).await.unwrap();
+    load::rebuild(&pool, jobs, &load::analyzed_tables())
+        .await
+        .unwrap();
     let ceiling_total = t.elapsed().as_secs_f64();
     pool.close().await;
 

@@ -33,6 +33,7 @@ async fn check_finds_planted_defects() {
          ALTER TABLE shop.planted OWNER TO shopbench_owner;
          CREATE INDEX planted_twin ON shop.orders (tenant_id, user_id, created_at DESC);
          CREATE INDEX planted_prefix ON shop.categories (tenant_id);
+         CREATE INDEX planted_parent_only ON ONLY shop.orders (tenant_id, currency);
          GRANT SELECT ON shop.orders_default TO shopbench_app;
          ALTER TABLE shop.products NO FORCE ROW LEVEL SECURITY;
          DROP POLICY tenant_isolation ON shop.user_sessions;",
@@ -49,6 +50,10 @@ async fn check_finds_planted_defects() {
     assert!(has("unindexed-fk", "shop.planted"), "{findings:#?}");
     assert!(has("duplicate-index", "planted_twin"), "{findings:#?}");
     assert!(has("redundant-index", "planted_prefix"), "{findings:#?}");
+    assert!(
+        has("invalid-index", "shop.planted_parent_only is invalid"),
+        "{findings:#?}"
+    );
     assert!(
         has("partition-grant", "shop.orders_default"),
         "{findings:#?}"

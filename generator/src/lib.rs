@@ -18,7 +18,8 @@
 //! - `vocab.rs`: product vocabulary and `fake`-made pools of personal data.
 //! - `copy.rs`: the COPY BINARY encoder; `rows/`: one encoder file per group of tables.
 //! - `phase.rs`: load phases and their chunks; `plan.rs`: rows and disk per table.
-//! - `load/`: the loaders: PostgreSQL (parallel COPY, exactly-once chunks, deferred indexes),
+//! - `load/`: the loaders: PostgreSQL (parallel COPY, exactly-once chunks, deferred indexes,
+//!   rebuilt by `rebuild.rs`: keys, ANALYZE, then foreign keys, never two whose locks collide),
 //!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress,
 //!   the seed summary, and the watch that names sessions holding locks the seed waits for.
 //! - `fingerprint.rs`: the data fingerprint (configuration, plan and a digest of the data);

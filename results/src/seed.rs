@@ -66,9 +66,9 @@ pub struct SeedSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Rebuild {
-    /// `schema.name` of the key, index or foreign key.
+    /// `schema.name` of the key, index or foreign key, or of the table analyzed.
     pub name: String,
-    /// `key`, `index` or `foreign key`.
+    /// `key`, `index`, `foreign key` or `analyze`.
     pub kind: String,
     pub table: String,
     /// The table's size when it was rebuilt, bytes (partitions included).

@@ -267,9 +267,10 @@ fn print_summary(s: &results::seed::SeedSummary) {
             .take(3)
             .map(|r| format!("{} {:.1} s", r.name, r.seconds))
             .collect();
+        let analyzed = s.rebuilds.iter().filter(|r| r.kind == "analyze").count();
         println!(
-            "rebuilt {} keys, indexes and foreign keys in {:.1} s; slowest: {}",
-            s.rebuilds.len(),
+            "rebuilt {} keys, indexes and foreign keys and analyzed {analyzed} tables in {:.1} s; slowest: {}",
+            s.rebuilds.len() - analyzed,
             s.phases.get("indexes").copied().unwrap_or(0.0),
             slowest.join(", ")
         );

@@ -9,6 +9,7 @@ pub mod images;
 pub mod owner;
 pub mod postgres;
 pub mod progress;
+pub mod rebuild;
 pub mod search;
 pub mod summary;
 pub mod watch;
@@ -25,7 +26,8 @@ use crate::model::{Model, DAY_US};
 use crate::phase::Phase;
 use crate::plan::Plan;
 use progress::Progress;
-use results::seed::{Rebuild, SeedSummary, TableFigures};
+pub use rebuild::rebuild;
+use results::seed::{SeedSummary, TableFigures};
 
 pub struct Targets {
     pub clickhouse: Option<clickhouse::Target>,
@@ -55,37 +57,13 @@ where
         .map(|_| ())
 }
 
-/// Rebuilds the deferred keys, indexes and foreign keys, `jobs` at a time, and says how long
-/// each took (slowest first). Keys and indexes together (neither needs the other), then the
-/// foreign keys (which need the keys they reference); largest tables first within each stage,
-/// so the jobs finish together rather than one long rebuild running alone at the end.
-pub async fn rebuild(pool: &PgPool, jobs: usize) -> Result<Vec<Rebuild>> {
-    let objects = postgres::deferred(pool).await?;
-    let rebuilds: Mutex<Vec<Rebuild>> = Mutex::default();
-    for foreign in [false, true] {
-        let stage: Vec<_> = objects
-            .iter()
-            .filter(|d| (d.kind == "foreign key") == foreign)
-            .cloned()
-            .collect();
-        let rebuilds = &rebuilds;
-        parallel(stage, jobs, |d| async move {
-            let started = Instant::now();
-            postgres::restore(pool, &d.name).await?;
-            rebuilds.lock().expect("rebuilds lock").push(Rebuild {
-                seconds: started.elapsed().as_secs_f64(),
-                name: d.name,
-                kind: d.kind,
-                table: d.table,
-                table_bytes: d.table_bytes,
-            });
-            Ok(())
-        })
-        .await?;
-    }
-    let mut rebuilds = rebuilds.into_inner().expect("rebuilds lock");
-    rebuilds.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
-    Ok(rebuilds)
+/// Every table a seed loads, qualified: what the rebuild ANALYZEs.
+pub fn analyzed_tables() -> Vec<String> {
+    crate::rows::Table::ALL
+        .iter()
+        .map(|t| crate::plan::qualified(*t))
+        .chain(["audit.log".to_string()])
+        .collect()
 }
 
 type Counters = Arc<Mutex<BTreeMap<String, (u64, u64)>>>;
@@ -269,26 +247,18 @@ pub async fn run(
         progress.say(&format!("bulk-load window closed: {counts}"));
     }
 
+    // Keys and indexes, every table's statistics, then the foreign keys (see rebuild.rs).
     let t = Instant::now();
-    let rebuilds = rebuild(pool, options.jobs).await?;
+    let rebuilds = rebuild(pool, options.jobs, &analyzed_tables()).await?;
     phase_seconds.insert("indexes".into(), t.elapsed().as_secs_f64());
-    progress.say("keys and indexes built, foreign keys validated");
+    progress.say("keys and indexes built, tables analyzed, foreign keys validated");
 
     let t = Instant::now();
-    let mut tables: Vec<String> = crate::rows::Table::ALL
-        .iter()
-        .map(|t| crate::plan::qualified(*t))
-        .collect();
-    tables.push("audit.log".into());
-    parallel(tables, options.jobs, |table| async move {
-        postgres::analyze(pool, &table).await
-    })
-    .await?;
     sqlx::query("SELECT shop.refresh_product_analytics()")
         .execute(pool)
         .await
         .map_err(crate::error::db("refreshing shop.product_analytics"))?;
-    phase_seconds.insert("analyze".into(), t.elapsed().as_secs_f64());
+    phase_seconds.insert("analytics".into(), t.elapsed().as_secs_f64());
 
     if let Some(url) = &targets.search {
         let t = Instant::now();

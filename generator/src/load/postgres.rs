@@ -222,26 +222,32 @@ pub async fn load_chunk(
     Ok(())
 }
 
-/// The deferred objects still to rebuild: indexes first, then foreign keys.
 /// A key, index or foreign key waiting to be rebuilt, with its table's size (partitions summed).
 #[derive(Debug, Clone)]
 pub struct Deferred {
     pub name: String,
     pub kind: String,
     pub table: String,
+    /// A foreign key's referenced table (`None` for keys and indexes, and for a foreign key
+    /// deferred before migration 0014 recorded it).
+    pub references: Option<String>,
     pub table_bytes: u64,
 }
 
-/// The deferred objects, largest tables first (so that parallel rebuilds end together).
+/// A table's size with its partitions', bytes.
+const TABLE_BYTES: &str = "(pg_table_size(t::regclass)
+     + coalesce((SELECT sum(pg_table_size(i.inhrelid)) FROM pg_inherits i
+                  WHERE i.inhparent = t::regclass), 0))::bigint";
+
+/// The deferred objects, largest tables first.
 pub async fn deferred(pool: &PgPool) -> Result<Vec<Deferred>> {
-    let rows = sqlx::query(
-        "SELECT d.name, d.kind, d.table_name,
-                (pg_table_size(d.table_name::regclass)
-                 + coalesce((SELECT sum(pg_table_size(i.inhrelid)) FROM pg_inherits i
-                              WHERE i.inhparent = d.table_name::regclass), 0))::bigint AS bytes
-           FROM shopbench_meta.deferred_objects d
+    let rows = sqlx::query(&format!(
+        "SELECT d.name, d.kind, d.table_name, d.references_table,
+                {} AS bytes
+           FROM shopbench_meta.deferred_objects d, LATERAL (SELECT d.table_name AS t) AS named
           ORDER BY bytes DESC, d.name",
-    )
+        TABLE_BYTES
+    ))
     .fetch_all(pool)
     .await
     .map_err(db("listing deferred indexes and foreign keys"))?;
@@ -251,17 +257,34 @@ pub async fn deferred(pool: &PgPool) -> Result<Vec<Deferred>> {
             name: r.get("name"),
             kind: r.get("kind"),
             table: r.get("table_name"),
+            references: r.get("references_table"),
             table_bytes: r.get::<i64, _>("bytes").max(0) as u64,
         })
         .collect())
 }
 
+/// A table's size, partitions included.
+pub async fn table_bytes(pool: &PgPool, table: &str) -> Result<u64> {
+    let bytes: i64 = sqlx::query_scalar(&format!(
+        "SELECT {TABLE_BYTES} FROM (SELECT $1::text AS t) AS named"
+    ))
+    .bind(table)
+    .fetch_one(pool)
+    .await
+    .map_err(db(format!("sizing {table}")))?;
+    Ok(bytes.max(0) as u64)
+}
+
+/// Rebuilds one deferred object. The session's memory for it: an index sorts in
+/// `maintenance_work_mem`; a foreign key's validation hashes the referenced table in `work_mem`
+/// (at `medium`, `orders` no longer fits the server's 32 MB and the hash would spill to disk,
+/// once per partition of the referencing table).
 pub async fn restore(pool: &PgPool, name: &str) -> Result<()> {
     let mut conn = pool.acquire().await.map_err(db("connecting"))?;
-    sqlx::query("SET maintenance_work_mem = '256MB'")
+    sqlx::query("SELECT set_config('maintenance_work_mem', '256MB', false), set_config('work_mem', '256MB', false)")
         .execute(&mut *conn)
         .await
-        .map_err(db("setting maintenance_work_mem"))?;
+        .map_err(db("setting maintenance_work_mem and work_mem"))?;
     sqlx::query("SELECT shopbench_meta.restore_load_object($1)")
         .bind(name)
         .execute(&mut *conn)

@@ -92,6 +92,18 @@ SELECT 'redundant-index', a.name, b.name
 ORDER BY 1, 2, 3
 "#;
 
+/// Indexes queries cannot use: a failed `CREATE INDEX CONCURRENTLY`, or an index of a partitioned
+/// table built `ON ONLY` the parent (none of its partitions has it).
+const INVALID_INDEX_SQL: &str = r#"
+SELECT format('%s.%s', n.nspname, ic.relname), t.relkind = 'p'
+  FROM pg_index i
+  JOIN pg_class ic ON ic.oid = i.indexrelid
+  JOIN pg_class t ON t.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = t.relnamespace
+ WHERE NOT i.indisvalid AND NOT t.relispartition AND n.nspname IN (__SCHEMAS__)
+ ORDER BY 1
+"#;
+
 /// Tenant tables: ordinary or partitioned tables of `shop` with a tenant_id column, and tenants.
 const RLS_SQL: &str = r#"
 SELECT format('shop.%s', c.relname), c.relrowsecurity, c.relforcerowsecurity,
@@ -231,6 +243,23 @@ pub async fn check_connection(conn: &mut PgConnection) -> Result<Vec<Finding>> {
                 format!("{a} is a prefix of {b}"),
             ));
         }
+    }
+
+    let rows: Vec<(String, bool)> = sqlx::query_as(&sql(INVALID_INDEX_SQL))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("cannot list indexes"))?;
+    for (index, partitioned) in rows {
+        findings.push(problem(
+            "invalid-index",
+            match partitioned {
+                true => format!(
+                    "{index} is invalid: it exists on the partitioned parent only, not on its \
+                     partitions; drop it and create it again without ONLY"
+                ),
+                false => format!("{index} is invalid: drop it and create it again (or REINDEX it)"),
+            },
+        ));
     }
 
     let rows: Vec<(String, bool, bool, bool)> = sqlx::query_as(RLS_SQL)

@@ -103,6 +103,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0013_seed_instance.sql",
         sql: include_str!("../../../schema/postgres/0013_seed_instance.sql"),
     },
+    Migration {
+        version: 14,
+        name: "0014_rebuild_fixes.sql",
+        sql: include_str!("../../../schema/postgres/0014_rebuild_fixes.sql"),
+    },
 ];
 
 /// Schemas shopbench owns in the database (dropped by `schema reset`).
