@@ -190,10 +190,7 @@ impl Plan {
 /// `jobs` at a time; says how long each took (slowest first).
 pub async fn rebuild(pool: &PgPool, jobs: usize, tables: &[String]) -> Result<Vec<Rebuild>> {
     let objects = postgres::deferred(pool).await?;
-    let mut sized = Vec::with_capacity(tables.len());
-    for t in tables {
-        sized.push((t.clone(), postgres::table_bytes(pool, t).await?));
-    }
+    let sized = postgres::table_sizes(pool, tables).await?;
     let plan = Arc::new(Plan::new(objects, &sized));
     let mut pending: Vec<usize> = (0..plan.work.len()).collect();
     pending.sort_by_key(|&i| std::cmp::Reverse(plan.priority[i]));
