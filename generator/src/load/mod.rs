@@ -187,11 +187,18 @@ pub async fn run(
     let counters: Counters = Arc::new(Mutex::new(BTreeMap::new()));
     let started = Instant::now();
     let mut phase_seconds: BTreeMap<String, f64> = BTreeMap::new();
+    // Each step's time, kept for the summary and said as it ends (`--json`: one event per step,
+    // so a CI log shows how far a seed got).
+    let mut finished = |name: &str, t: Instant| {
+        let seconds = t.elapsed().as_secs_f64();
+        phase_seconds.insert(name.into(), seconds);
+        progress.event(serde_json::json!({"event": "phase", "phase": name, "seconds": seconds}));
+    };
 
     if let Some(store) = &targets.store {
         let t = Instant::now();
         let bytes = images::upload(store, model.seed(), model.config.images).await?;
-        phase_seconds.insert("images".into(), t.elapsed().as_secs_f64());
+        finished("images", t);
         count(
             &counters,
             "s3.product_images".into(),
@@ -208,7 +215,7 @@ pub async fn run(
     let t = Instant::now();
     let history_start = model.history.start_us() - DAY_US;
     let deferred = postgres::prepare(pool, history_start, model.config.as_of_us).await?;
-    phase_seconds.insert("prepare".into(), t.elapsed().as_secs_f64());
+    finished("prepare", t);
     progress.say(&format!(
         "partitions ready; {deferred} keys, indexes and foreign keys deferred until the load is done"
     ));
@@ -229,10 +236,7 @@ pub async fn run(
     for phase in Phase::POSTGRES {
         let t = Instant::now();
         load_postgres_phase(&model, pool, phase, plan, options, &progress, &counters).await?;
-        let secs = t.elapsed().as_secs_f64();
-        phase_seconds.insert(phase.name().into(), secs);
-        progress
-            .event(serde_json::json!({"event": "phase", "phase": phase.name(), "seconds": secs}));
+        finished(phase.name(), t);
     }
     let data_digest = {
         let m = model.clone();
@@ -243,14 +247,14 @@ pub async fn run(
     if window != postgres::Window::Closed {
         let t = Instant::now();
         let counts = postgres::close_window(pool, &model.config, &data_digest).await?;
-        phase_seconds.insert("window".into(), t.elapsed().as_secs_f64());
+        finished("window", t);
         progress.say(&format!("bulk-load window closed: {counts}"));
     }
 
     // Keys and indexes, every table's statistics, then the foreign keys (see rebuild.rs).
     let t = Instant::now();
     let rebuilds = rebuild(pool, options.jobs, &analyzed_tables()).await?;
-    phase_seconds.insert("indexes".into(), t.elapsed().as_secs_f64());
+    finished("indexes", t);
     progress.say("keys and indexes built, tables analyzed, foreign keys validated");
 
     let t = Instant::now();
@@ -258,14 +262,14 @@ pub async fn run(
         .execute(pool)
         .await
         .map_err(crate::error::db("refreshing shop.product_analytics"))?;
-    phase_seconds.insert("analytics".into(), t.elapsed().as_secs_f64());
+    finished("analytics", t);
 
     if let Some(url) = &targets.search {
         let t = Instant::now();
         let m = model.clone();
         let n = search::index_catalog(url, &m, 5_000).await?;
         count(&counters, "search.products".into(), n, 0);
-        phase_seconds.insert("search".into(), t.elapsed().as_secs_f64());
+        finished("search", t);
     }
 
     if let Some(target) = &targets.clickhouse {
@@ -278,7 +282,7 @@ pub async fn run(
             )
             .await?;
             resumed_facts |= resumed && phase == Phase::ChOrderFacts;
-            phase_seconds.insert(phase.name().into(), t.elapsed().as_secs_f64());
+            finished(phase.name(), t);
         }
         if resumed_facts {
             clickhouse::optimize_facts(target).await?;
