@@ -143,3 +143,132 @@ async fn analytics_schema_applies_twice_and_answers_tenant_queries() {
 
     schema::clickhouse::reset(&url, &database).await.unwrap();
 }
+
+/// A loopback proxy in front of ClickHouse whose first connection carries the client's bytes to
+/// the server but never carries the reply back: the server inserts the rows and the client never
+/// hears of it. Later connections pass both ways. Returns the proxy's port.
+async fn swallowing_first_reply(server: std::net::SocketAddr) -> u16 {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let (mut client, _) = listener.accept().await.unwrap();
+            let mut upstream = tokio::net::TcpStream::connect(server).await.unwrap();
+            let swallow = std::mem::take(&mut first);
+            tokio::spawn(async move {
+                if swallow {
+                    let (mut from_client, _to_client) = client.split();
+                    let (mut from_server, mut to_server) = upstream.split();
+                    let mut sink = tokio::io::sink();
+                    let _ = tokio::join!(
+                        tokio::io::copy(&mut from_client, &mut to_server),
+                        tokio::io::copy(&mut from_server, &mut sink),
+                    );
+                } else {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                }
+                let _ = upstream.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_seed_insert_that_gets_no_reply_times_out_and_is_inserted_again_exactly_once() {
+    use generator::load::clickhouse::{self as chload, Hours, Target};
+    use generator::phase::Phase;
+    use generator::{Model, Profile, Scale, SeedConfig};
+
+    let settings = settings();
+    if !services::clickhouse_available(&settings) {
+        assert!(
+            std::env::var_os("SHOPBENCH_REQUIRE_CLICKHOUSE").is_none(),
+            "SHOPBENCH_REQUIRE_CLICKHOUSE is set but ClickHouse is neither installed nor configured"
+        );
+        eprintln!("skipped: no ClickHouse installed or configured");
+        return;
+    }
+    let url = services::clickhouse_url(&settings)
+        .await
+        .expect("ClickHouse");
+    let database = format!("sbtest_{}", Uuid::new_v4().simple());
+    schema::clickhouse::apply(&url, &database).await.unwrap();
+
+    let server = {
+        let u = url.expose();
+        let host = u.host_str().unwrap().to_string();
+        tokio::net::lookup_host((host, u.port_or_known_default().unwrap()))
+            .await
+            .unwrap()
+            .next()
+            .unwrap()
+    };
+    let port = swallowing_first_reply(server).await;
+    let mut proxied = url.expose().clone();
+    proxied.set_host(Some("127.0.0.1")).unwrap();
+    proxied.set_port(Some(port)).unwrap();
+    let proxied = platform::SecretUrl::new(proxied);
+    let mut target = Target::new(
+        schema::clickhouse::client(&proxied, Some(&database)),
+        database.clone(),
+    );
+    target.timeout = std::time::Duration::from_secs(2);
+
+    let model = tokio::task::spawn_blocking(|| {
+        Model::new(SeedConfig {
+            profile: Profile::of(Scale::Tiny),
+            seed: 42,
+            as_of_us: 1_764_547_200_000_000,
+            images: 16,
+            image_base: "s3://shopbench-images".into(),
+            product_zipf: generator::model::PRODUCT_ZIPF,
+        })
+    })
+    .await
+    .unwrap();
+    let hours = Hours::new(&model);
+    let warnings = std::sync::Mutex::new(Vec::new());
+    let (rows, retried) =
+        chload::insert_chunk_retrying(&target, &model, Phase::ChEvents, 0, &hours, &|line| {
+            warnings.lock().unwrap().push(line.to_string())
+        })
+        .await
+        .expect("the second attempt goes through");
+    let warnings = warnings.into_inner().unwrap();
+    assert!(retried);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("chunk 0 of") && warnings[0].contains("attempt 1 of"),
+        "{}",
+        warnings[0]
+    );
+    if let Some(password) = url.password() {
+        assert!(!warnings[0].contains(&password), "no secret in a warning");
+    }
+
+    // The first attempt's rows reached the server; the retry deleted them before inserting again.
+    let expected: u64 = Phase::ChEvents
+        .range(&model, 0)
+        .map(|h| hours.events[h as usize])
+        .sum();
+    assert!(expected > 0);
+    assert_eq!(rows, expected);
+    let direct = schema::clickhouse::client(&url, Some(&database));
+    let stored: u64 = direct
+        .query("SELECT count() FROM events")
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(stored, expected, "every row of the chunk exactly once");
+    let distinct: u64 = direct
+        .query("SELECT uniqExact(event_id) FROM events")
+        .fetch_one()
+        .await
+        .unwrap();
+    assert_eq!(distinct, expected);
+
+    schema::clickhouse::reset(&url, &database).await.unwrap();
+}

@@ -135,12 +135,14 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
         None
     };
     // The analytics database may not exist yet: it is looked at from the server's side first.
-    let analytics = |url: &platform::SecretUrl, inside: bool| load::clickhouse::Target {
-        client: platform::schema::clickhouse::client(
-            url,
-            inside.then_some(settings.clickhouse_database.as_str()),
-        ),
-        database: settings.clickhouse_database.clone(),
+    let analytics = |url: &platform::SecretUrl, inside: bool| {
+        load::clickhouse::Target::new(
+            platform::schema::clickhouse::client(
+                url,
+                inside.then_some(settings.clickhouse_database.as_str()),
+            ),
+            settings.clickhouse_database.clone(),
+        )
     };
     let mut targets = load::Targets {
         clickhouse: clickhouse.as_ref().map(|url| analytics(url, false)),

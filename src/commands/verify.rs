@@ -29,10 +29,10 @@ pub async fn verify(settings: &Settings) -> Result<Outcome> {
     .await?;
     let clickhouse = if services::clickhouse_available(settings) {
         let url = services::clickhouse_url(settings).await?;
-        Some(generator::load::clickhouse::Target {
-            client: platform::schema::clickhouse::client(&url, Some(&settings.clickhouse_database)),
-            database: settings.clickhouse_database.clone(),
-        })
+        Some(generator::load::clickhouse::Target::new(
+            platform::schema::clickhouse::client(&url, Some(&settings.clickhouse_database)),
+            settings.clickhouse_database.clone(),
+        ))
     } else {
         None
     };

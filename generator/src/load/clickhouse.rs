@@ -7,6 +7,10 @@
 //! waited for) before it is inserted again. Order facts need no delete: `order_facts` is a
 //! ReplacingMergeTree keyed by the order line, so a re-inserted chunk collapses to one copy, and
 //! the seed runs OPTIMIZE … FINAL after such a resume so that plain counts are exact too.
+//!
+//! Every request is bounded ([`Target::timeout`]): a server that stops answering (a restart, a
+//! stalled connection) fails the attempt instead of hanging the seed, and the chunk is tried
+//! again in the same run ([`INSERT_ATTEMPTS`], its partial rows deleted first, as on a resume).
 
 use std::time::Duration;
 
@@ -20,6 +24,51 @@ use crate::rows::analytics;
 pub struct Target {
     pub client: clickhouse::Client,
     pub database: String,
+    /// The longest a request may go without progress: sending a block of rows, waiting for an
+    /// insert's reply, or a query.
+    pub timeout: Duration,
+}
+
+/// How long a ClickHouse request may go without progress before the attempt fails. An insert of
+/// one chunk (hours of events, a few MB per block) takes well under a second on this project's
+/// reference machine; two minutes leaves room for a slow disk or a merge storm, and still ends a
+/// hang long before a CI limit.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Attempts per chunk in one run before the seed stops (`seed --resume` continues it).
+pub const INSERT_ATTEMPTS: u32 = 3;
+
+impl Target {
+    pub fn new(client: clickhouse::Client, database: String) -> Self {
+        Target {
+            client,
+            database,
+            timeout: REQUEST_TIMEOUT,
+        }
+    }
+
+    /// `request`, failed with `what` if it takes longer than [`Target::timeout`].
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        request: impl std::future::Future<Output = clickhouse::error::Result<T>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.timeout, request).await {
+            Ok(result) => result.map_err(ch(what)),
+            Err(_) => Err(ch(what)(clickhouse::error::Error::TimedOut)),
+        }
+    }
+
+    /// An INSERT into `table` whose writes and reply are bounded by [`Target::timeout`] (the
+    /// crate's own timeouts: cheaper than wrapping every write).
+    async fn insert<T: clickhouse::Row>(
+        &self,
+        table: &str,
+        what: &str,
+    ) -> Result<clickhouse::insert::Insert<T>> {
+        let insert = self.bounded(what, self.client.insert::<T>(table)).await?;
+        Ok(insert.with_timeouts(Some(self.timeout), Some(self.timeout)))
+    }
 }
 
 pub fn table(phase: Phase) -> &'static str {
@@ -56,28 +105,26 @@ pub async fn undo_partial(target: &Target, m: &Model, phase: Phase, c: u64) -> R
         target.database,
         table(phase),
     );
+    let what = format!("deleting the partial chunk {c} of {}", phase.name());
     target
-        .client
-        .query(&sql)
-        .execute()
-        .await
-        .map_err(ch(format!(
-            "deleting the partial chunk {c} of {}",
-            phase.name()
-        )))?;
+        .bounded(&what, target.client.query(&sql).execute())
+        .await?;
     // Polled here: `SETTINGS mutations_sync = 2` would make the server wait, but the ClickHouse
     // Debian ships (18.16) predates that setting. Bounded: a mutation the server cannot finish
     // (18.16 keeps retrying a failed one) must end the seed with a message, not hang it.
     let deadline = std::time::Instant::now() + MUTATION_WAIT;
     loop {
         let pending: u64 = target
-            .client
-            .query("SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0")
-            .bind(&target.database)
-            .bind(table(phase))
-            .fetch_one()
-            .await
-            .map_err(ch("waiting for a delete"))?;
+            .bounded(
+                "waiting for a delete",
+                target
+                    .client
+                    .query("SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0")
+                    .bind(&target.database)
+                    .bind(table(phase))
+                    .fetch_one(),
+            )
+            .await?;
         if pending == 0 {
             return Ok(());
         }
@@ -116,7 +163,7 @@ async fn insert_hours<T>(
 where
     T: clickhouse::RowOwned + clickhouse::RowWrite,
 {
-    let mut insert = target.client.insert::<T>(table).await.map_err(ch(what))?;
+    let mut insert = target.insert::<T>(table, what).await?;
     let mut rows = Vec::with_capacity(SLICE as usize);
     let mut total = 0;
     for h in hour_range {
@@ -186,16 +233,43 @@ pub async fn insert_chunk(
             let mut rows = Vec::new();
             analytics::order_facts(m, Phase::ChOrderFacts.range(m, c), &mut rows);
             let mut insert = target
-                .client
-                .insert::<analytics::OrderFactRow>("order_facts")
-                .await
-                .map_err(ch(what))?;
+                .insert::<analytics::OrderFactRow>("order_facts", what)
+                .await?;
             for row in &rows {
                 insert.write(row).await.map_err(ch(what))?;
             }
             insert.end().await.map_err(ch(what))?;
             Ok(rows.len() as u64)
         }
+    }
+}
+
+/// [`insert_chunk`], tried up to [`INSERT_ATTEMPTS`] times: after a failed attempt (an error, or
+/// no progress within [`Target::timeout`]) `warn` is told, and what the attempt may have left is
+/// deleted before the next one ([`undo_partial`]), so the chunk's rows end in ClickHouse exactly
+/// once. Returns the rows and whether the chunk was inserted more than once (order facts are
+/// then collapsed by OPTIMIZE … FINAL rather than deleted).
+pub async fn insert_chunk_retrying(
+    target: &Target,
+    m: &Model,
+    phase: Phase,
+    c: u64,
+    hours: &Hours,
+    warn: &(dyn Fn(&str) + Sync),
+) -> Result<(u64, bool)> {
+    let mut attempt = 1;
+    loop {
+        let failure = match insert_chunk(target, m, phase, c, hours).await {
+            Ok(rows) => return Ok((rows, attempt > 1)),
+            Err(e) if attempt < INSERT_ATTEMPTS => e,
+            Err(e) => return Err(e),
+        };
+        warn(&format!(
+            "{failure} (attempt {attempt} of {INSERT_ATTEMPTS}): deleting what it left and inserting it again"
+        ));
+        tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
+        undo_partial(target, m, phase, c).await?;
+        attempt += 1;
     }
 }
 

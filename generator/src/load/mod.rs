@@ -144,9 +144,12 @@ async fn load_clickhouse_phase(
     let chunks = phase.chunks(model);
     progress.table(&name, total, total * done.len() as u64 / chunks.max(1));
     let todo: Vec<u64> = (0..chunks).filter(|c| !done.contains(c)).collect();
-    let resumed = todo.iter().any(|c| started.contains(c));
+    // A chunk inserted twice (resumed, or retried after a failed attempt) is undone first; order
+    // facts are not deleted but collapsed, so the caller runs OPTIMIZE … FINAL when this is set.
+    let retried = std::sync::atomic::AtomicBool::new(todo.iter().any(|c| started.contains(c)));
     parallel(todo, options.jobs, |c| {
         let started = &started;
+        let retried = &retried;
         let name = name.clone();
         let progress = progress.clone();
         let counters = counters.clone();
@@ -156,7 +159,14 @@ async fn load_clickhouse_phase(
             } else {
                 clickhouse::mark_started(pool, phase, c).await?;
             }
-            let rows = clickhouse::insert_chunk(target, model, phase, c, hours).await?;
+            let (rows, again) =
+                clickhouse::insert_chunk_retrying(target, model, phase, c, hours, &|line| {
+                    progress.warn(line)
+                })
+                .await?;
+            if again {
+                retried.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             clickhouse::mark_done(pool, phase, c, rows, 0).await?;
             progress.add(
                 &name,
@@ -172,7 +182,7 @@ async fn load_clickhouse_phase(
     })
     .await?;
     progress.finish(&name);
-    Ok(resumed)
+    Ok(retried.into_inner())
 }
 
 /// Loads everything the plan holds that is not loaded yet.

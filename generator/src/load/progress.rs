@@ -79,6 +79,18 @@ impl Progress {
         }
     }
 
+    /// Something went wrong and the seed carries on: a line above the bars, a `warning` event
+    /// in JSON mode, a line on stderr when quiet (never silent).
+    pub fn warn(&self, line: &str) {
+        match self.mode {
+            Mode::Bars => {
+                let _ = self.multi.println(format!("warning: {line}"));
+            }
+            Mode::Json => self.event(serde_json::json!({"event": "warning", "message": line})),
+            Mode::Quiet => eprintln!("warning: {line}"),
+        }
+    }
+
     /// A JSON event line on stdout in JSON mode.
     pub fn event(&self, value: serde_json::Value) {
         if self.mode == Mode::Json {
