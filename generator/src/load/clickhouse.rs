@@ -36,7 +36,7 @@ pub struct Target {
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Attempts per chunk in one run before the seed stops (`seed --resume` continues it).
-pub const INSERT_ATTEMPTS: u32 = 3;
+pub const INSERT_ATTEMPTS: u32 = 5;
 
 impl Target {
     pub fn new(client: clickhouse::Client, database: String) -> Self {
@@ -246,7 +246,7 @@ pub async fn insert_chunk(
 
 /// [`insert_chunk`], tried up to [`INSERT_ATTEMPTS`] times: after a failed attempt (an error, or
 /// no progress within [`Target::timeout`]) `warn` is told, and what the attempt may have left is
-/// deleted before the next one ([`undo_partial`]), so the chunk's rows end in ClickHouse exactly
+/// deleted at the start of the next one ([`undo_partial`], itself retried with it), so the chunk's rows end in ClickHouse exactly
 /// once. Returns the rows and whether the chunk was inserted more than once (order facts are
 /// then collapsed by OPTIMIZE … FINAL rather than deleted).
 pub async fn insert_chunk_retrying(
@@ -259,18 +259,30 @@ pub async fn insert_chunk_retrying(
 ) -> Result<(u64, bool)> {
     let mut attempt = 1;
     loop {
-        let failure = match insert_chunk(target, m, phase, c, hours).await {
+        let tried = async {
+            if attempt > 1 {
+                undo_partial(target, m, phase, c).await?;
+            }
+            insert_chunk(target, m, phase, c, hours).await
+        };
+        let failure = match tried.await {
             Ok(rows) => return Ok((rows, attempt > 1)),
             Err(e) if attempt < INSERT_ATTEMPTS => e,
             Err(e) => return Err(e),
         };
         warn(&format!(
-            "{failure} (attempt {attempt} of {INSERT_ATTEMPTS}): deleting what it left and inserting it again"
+            "{failure} (attempt {attempt} of {INSERT_ATTEMPTS}): trying again in {} s, deleting first what it may have left",
+            retry_wait(attempt).as_secs()
         ));
-        tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
-        undo_partial(target, m, phase, c).await?;
+        tokio::time::sleep(retry_wait(attempt)).await;
         attempt += 1;
     }
+}
+
+/// The wait after failed attempt `n` (from 1): 2, 4, 8, 16 s, 30 s in all, long enough for a
+/// ClickHouse server to restart.
+fn retry_wait(n: u32) -> Duration {
+    Duration::from_secs(1 << n.min(4))
 }
 
 /// Events and page views per hour of the window, and the global index of each hour's first.
