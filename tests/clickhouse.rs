@@ -53,8 +53,9 @@ struct OrderFact {
     version: u64,
 }
 
-#[tokio::test]
-async fn analytics_schema_applies_twice_and_answers_tenant_queries() {
+/// The ClickHouse server to test against, or None (the test is skipped) when there is none and
+/// SHOPBENCH_REQUIRE_CLICKHOUSE is unset.
+async fn server() -> Option<platform::SecretUrl> {
     let settings = settings();
     if !services::clickhouse_available(&settings) {
         assert!(
@@ -62,11 +63,20 @@ async fn analytics_schema_applies_twice_and_answers_tenant_queries() {
             "SHOPBENCH_REQUIRE_CLICKHOUSE is set but ClickHouse is neither installed nor configured"
         );
         eprintln!("skipped: no ClickHouse installed or configured");
-        return;
+        return None;
     }
-    let url = services::clickhouse_url(&settings)
-        .await
-        .expect("ClickHouse");
+    Some(
+        services::clickhouse_url(&settings)
+            .await
+            .expect("ClickHouse"),
+    )
+}
+
+#[tokio::test]
+async fn analytics_schema_applies_twice_and_answers_tenant_queries() {
+    let Some(url) = server().await else {
+        return;
+    };
     let database = format!("sbtest_{}", Uuid::new_v4().simple());
     schema::clickhouse::apply(&url, &database).await.unwrap();
     schema::clickhouse::apply(&url, &database).await.unwrap();
@@ -182,18 +192,9 @@ async fn a_seed_insert_that_gets_no_reply_times_out_and_is_inserted_again_exactl
     use generator::phase::Phase;
     use generator::{Model, Profile, Scale, SeedConfig};
 
-    let settings = settings();
-    if !services::clickhouse_available(&settings) {
-        assert!(
-            std::env::var_os("SHOPBENCH_REQUIRE_CLICKHOUSE").is_none(),
-            "SHOPBENCH_REQUIRE_CLICKHOUSE is set but ClickHouse is neither installed nor configured"
-        );
-        eprintln!("skipped: no ClickHouse installed or configured");
+    let Some(url) = server().await else {
         return;
-    }
-    let url = services::clickhouse_url(&settings)
-        .await
-        .expect("ClickHouse");
+    };
     let database = format!("sbtest_{}", Uuid::new_v4().simple());
     schema::clickhouse::apply(&url, &database).await.unwrap();
 
