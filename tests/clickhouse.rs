@@ -232,12 +232,17 @@ async fn a_seed_insert_that_gets_no_reply_times_out_and_is_inserted_again_exactl
     .unwrap();
     let hours = Hours::new(&model);
     let warnings = std::sync::Mutex::new(Vec::new());
-    let (rows, retried) =
-        chload::insert_chunk_retrying(&target, &model, Phase::ChEvents, 0, &hours, &|line| {
-            warnings.lock().unwrap().push(line.to_string())
-        })
-        .await
-        .expect("the second attempt goes through");
+    let (rows, retried) = chload::insert_chunk_retrying(
+        &target,
+        &model,
+        Phase::ChEvents,
+        0,
+        &hours,
+        false,
+        &|line| warnings.lock().unwrap().push(line.to_string()),
+    )
+    .await
+    .expect("the second attempt goes through");
     let warnings = warnings.into_inner().unwrap();
     assert!(retried);
     assert_eq!(warnings.len(), 1, "{warnings:?}");

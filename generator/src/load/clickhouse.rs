@@ -246,32 +246,34 @@ pub async fn insert_chunk(
 
 /// [`insert_chunk`], tried up to [`INSERT_ATTEMPTS`] times: after a failed attempt (an error, or
 /// no progress within [`Target::timeout`]) `warn` is told, and what the attempt may have left is
-/// deleted at the start of the next one ([`undo_partial`], itself retried with it), so the chunk's rows end in ClickHouse exactly
-/// once. Returns the rows and whether the chunk was inserted more than once (order facts are
-/// then collapsed by OPTIMIZE … FINAL rather than deleted).
+/// undone at the start of the next one ([`undo_partial`], retried with it), as it is first when
+/// `resumed` (the chunk was found started, not done). So the chunk's rows end in ClickHouse
+/// exactly once. Returns the rows and whether the chunk may have been inserted more than once
+/// (order facts are then collapsed by OPTIMIZE … FINAL rather than deleted).
 pub async fn insert_chunk_retrying(
     target: &Target,
     m: &Model,
     phase: Phase,
     c: u64,
     hours: &Hours,
+    resumed: bool,
     warn: &(dyn Fn(&str) + Sync),
 ) -> Result<(u64, bool)> {
     let mut attempt = 1;
     loop {
         let tried = async {
-            if attempt > 1 {
+            if resumed || attempt > 1 {
                 undo_partial(target, m, phase, c).await?;
             }
             insert_chunk(target, m, phase, c, hours).await
         };
         let failure = match tried.await {
-            Ok(rows) => return Ok((rows, attempt > 1)),
+            Ok(rows) => return Ok((rows, resumed || attempt > 1)),
             Err(e) if attempt < INSERT_ATTEMPTS => e,
             Err(e) => return Err(e),
         };
         warn(&format!(
-            "{failure} (attempt {attempt} of {INSERT_ATTEMPTS}): trying again in {} s, deleting first what it may have left",
+            "{failure} (attempt {attempt} of {INSERT_ATTEMPTS}): undoing it and trying again in {} s",
             retry_wait(attempt).as_secs()
         ));
         tokio::time::sleep(retry_wait(attempt)).await;

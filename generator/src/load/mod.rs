@@ -144,28 +144,25 @@ async fn load_clickhouse_phase(
     let chunks = phase.chunks(model);
     progress.table(&name, total, total * done.len() as u64 / chunks.max(1));
     let todo: Vec<u64> = (0..chunks).filter(|c| !done.contains(c)).collect();
-    // A chunk inserted twice (resumed, or retried after a failed attempt) is undone first; order
-    // facts are not deleted but collapsed, so the caller runs OPTIMIZE … FINAL when this is set.
-    let retried = std::sync::atomic::AtomicBool::new(todo.iter().any(|c| started.contains(c)));
+    // Set when a chunk may have been inserted twice (resumed, or retried after a failed
+    // attempt): order facts are not deleted but collapsed, so the caller runs OPTIMIZE … FINAL.
+    let twice = std::sync::atomic::AtomicBool::new(false);
     parallel(todo, options.jobs, |c| {
-        let started = &started;
-        let retried = &retried;
+        let resumed = started.contains(&c);
+        let twice = &twice;
         let name = name.clone();
         let progress = progress.clone();
         let counters = counters.clone();
         async move {
-            if started.contains(&c) {
-                clickhouse::undo_partial(target, model, phase, c).await?;
-            } else {
+            if !resumed {
                 clickhouse::mark_started(pool, phase, c).await?;
             }
+            let warn = |line: &str| progress.warn(line);
             let (rows, again) =
-                clickhouse::insert_chunk_retrying(target, model, phase, c, hours, &|line| {
-                    progress.warn(line)
-                })
-                .await?;
+                clickhouse::insert_chunk_retrying(target, model, phase, c, hours, resumed, &warn)
+                    .await?;
             if again {
-                retried.store(true, std::sync::atomic::Ordering::Relaxed);
+                twice.store(true, std::sync::atomic::Ordering::Relaxed);
             }
             clickhouse::mark_done(pool, phase, c, rows, 0).await?;
             progress.add(
@@ -182,7 +179,7 @@ async fn load_clickhouse_phase(
     })
     .await?;
     progress.finish(&name);
-    Ok(retried.into_inner())
+    Ok(twice.into_inner())
 }
 
 /// Loads everything the plan holds that is not loaded yet.
