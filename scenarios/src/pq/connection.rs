@@ -97,6 +97,62 @@ impl AsRawFd for Socket {
     }
 }
 
+/// Whether to read once, without waiting, before waiting on the reactor for a reply.
+///
+/// Under load the server has often answered by the time the client runs again after its send
+/// (its backend ran meanwhile); a read then takes the reply without a trip through the reactor
+/// (its epoll_wait, the wake-up, the task's rescheduling), as pgbench does by trying each of its
+/// connections before it polls. With idle cores the reply comes later and the read finds
+/// nothing: a wasted system call per round trip. So the read is tried while it pays: a reply it
+/// completes earns 2, one it misses costs 1, and below zero it stops but for one probe every
+/// 16 round trips (it keeps reading while more than a third of its reads take the reply).
+///
+/// Measured on this project's 2-core machine, point-read, closed model, 8 connections, four
+/// alternating pairs of 6 s runs, the read on every round trip: 18.9–19.6k operations/s against
+/// 15.4–18.0k without it (+8 to +26%); as built, 0.42 epoll_wait per operation instead of 0.9
+/// (the credit stays high under that load). Read on every round trip, it cost the open model
+/// at 500/s ~20 µs of client CPU per operation and moved the start lag's p99 from 111–182 µs to
+/// 158–257 µs; as built, the open model is as it was.
+#[derive(Debug)]
+struct ReadAhead {
+    /// Replies taken by the read, less the reads that missed (between −8 and 8).
+    credit: i8,
+    /// Round trips since the last read while the credit is spent.
+    idle: u8,
+}
+
+impl Default for ReadAhead {
+    /// A new connection reads ahead (until three misses in a row).
+    fn default() -> ReadAhead {
+        ReadAhead { credit: 2, idle: 0 }
+    }
+}
+
+impl ReadAhead {
+    const PROBE_EVERY: u8 = 16;
+
+    /// Whether to read before this wait.
+    fn wanted(&mut self) -> bool {
+        if self.credit >= 0 {
+            return true;
+        }
+        self.idle += 1;
+        if self.idle >= Self::PROBE_EVERY {
+            self.idle = 0;
+            return true;
+        }
+        false
+    }
+
+    /// What the read found: the whole reply (`true`), or not.
+    fn record(&mut self, taken: bool) {
+        self.credit = match taken {
+            true => (self.credit.max(0) + 2).min(8),
+            false => (self.credit - 1).max(-8),
+        };
+    }
+}
+
 /// One connection; see the module's documentation.
 pub struct Connection {
     raw: NonNull<ffi::PGconn>,
@@ -115,6 +171,8 @@ pub struct Connection {
     /// The parameters' encoded values, reused by every exchange.
     values: BytesMut,
     bounds: Vec<Option<(usize, usize)>>,
+    /// Whether to read once before waiting for a reply (see [`ReadAhead`]).
+    read_ahead: ReadAhead,
 }
 
 // SAFETY: a PGconn may be used from any thread, one at a time; `Connection` is only used
@@ -208,6 +266,7 @@ impl Connection {
             lost: false,
             values: BytesMut::new(),
             bounds: Vec::new(),
+            read_ahead: ReadAhead::default(),
         })
     }
 
@@ -555,6 +614,10 @@ impl Connection {
     async fn next(&mut self) -> Result<Option<PgResult>, Error> {
         // SAFETY: a valid PGconn.
         let mut busy = unsafe { ffi::PQisBusy(self.raw()) } != 0;
+        if busy && self.read_ahead.wanted() {
+            busy = self.receive().ok_or_else(|| self.lose("receiving"))?;
+            self.read_ahead.record(!busy);
+        }
         while busy {
             if self.lost {
                 return Err(Error::Connection("the connection was lost".into()));
@@ -565,12 +628,10 @@ impl Connection {
             let mut ready = std::future::poll_fn(|cx| self.socket.poll_read_ready(cx))
                 .await
                 .map_err(|e| Error::Connection(format!("waiting to receive: {e}")))?;
-            // SAFETY: a valid PGconn.
-            if unsafe { ffi::PQconsumeInput(self.raw()) } == 0 {
+            let Some(more) = self.receive() else {
                 return Err(self.lose("receiving"));
-            }
-            // SAFETY: a valid PGconn.
-            busy = unsafe { ffi::PQisBusy(self.raw()) } != 0;
+            };
+            busy = more;
             if busy && !self.socket_has_data() {
                 // Everything sent so far was read and the result is still incomplete: wait
                 // for the next readiness (one that arrived meanwhile is kept by tokio). The
@@ -582,6 +643,17 @@ impl Connection {
         }
         // SAFETY: a valid PGconn; PQgetResult does not block once PQisBusy says 0.
         Ok(PgResult::new(unsafe { ffi::PQgetResult(self.raw()) }))
+    }
+
+    /// Reads what the socket holds (without waiting): whether libpq still lacks part of the
+    /// next result, or `None` when the connection failed.
+    fn receive(&self) -> Option<bool> {
+        // SAFETY: a valid PGconn.
+        if unsafe { ffi::PQconsumeInput(self.raw()) } == 0 {
+            return None;
+        }
+        // SAFETY: a valid PGconn.
+        Some(unsafe { ffi::PQisBusy(self.raw()) } != 0)
     }
 
     /// Bytes are waiting in the socket (a peek that reads nothing; an error counts as data, so
@@ -602,8 +674,8 @@ impl Connection {
 
     /// After an exchange's last result nothing more is on its way (ReadyForQuery is the last
     /// message the server sends before it waits for the next request), so the readiness that
-    /// woke this exchange is stale: cleared now, the next exchange waits for its own reply
-    /// instead of first reading an empty socket. (A notice the server sends on its own after
+    /// woke this exchange is stale: cleared now, the next exchange's wait lasts until its own
+    /// reply instead of ending at once on an empty socket. (A notice the server sends on its own after
     /// it is read with the next reply, whose arrival is a new readiness.)
     fn forget_readiness(&self) {
         // Polled once with a waker that does nothing: no task is registered for a readiness
@@ -622,5 +694,57 @@ impl Drop for Connection {
         unsafe { ManuallyDrop::drop(&mut self.socket) };
         // SAFETY: a valid PGconn, closed and freed once.
         unsafe { ffi::PQfinish(self.raw()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadAhead;
+
+    /// Reads made over `waits` waits when the read completes the reply at `hit(i)`.
+    fn reads(waits: usize, hit: impl Fn(usize) -> bool) -> usize {
+        let mut r = ReadAhead::default();
+        (0..waits)
+            .filter(|&i| {
+                let wanted = r.wanted();
+                if wanted {
+                    r.record(hit(i));
+                }
+                wanted
+            })
+            .count()
+    }
+
+    #[test]
+    fn a_read_that_never_finds_the_reply_is_only_probed() {
+        // The first three reads, which spend the starting credit, then one in 16.
+        assert_eq!(reads(1603, |_| false), 3 + 1600 / 16);
+    }
+
+    #[test]
+    fn a_read_that_finds_the_reply_once_in_two_is_always_made() {
+        assert_eq!(reads(1000, |i| i % 2 == 0), 1000);
+        assert_eq!(reads(1000, |i| i % 2 == 1), 1000);
+    }
+
+    #[test]
+    fn a_read_that_finds_the_reply_once_in_five_stops_paying_and_mostly_stops() {
+        let n = reads(1600, |i| i % 5 == 0);
+        assert!(n < 1600 / 3, "{n} reads");
+    }
+
+    #[test]
+    fn a_probe_that_finds_the_reply_turns_the_read_back_on() {
+        let mut r = ReadAhead::default();
+        while r.wanted() {
+            r.record(false);
+        }
+        let probe = (0..ReadAhead::PROBE_EVERY).find(|_| r.wanted());
+        assert!(probe.is_some(), "a probe within 16 waits");
+        r.record(true);
+        assert!(
+            r.wanted() && r.wanted(),
+            "reads again after a probe that paid"
+        );
     }
 }

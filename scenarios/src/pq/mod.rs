@@ -21,7 +21,7 @@
 //! ## Layout
 //!
 //! - `connection.rs`: [`Connection`]: connect, prepare (cached per connection), the exchange,
-//!   the socket's readiness; the unsafe surface.
+//!   the socket's readiness, the read-ahead before a wait; the unsafe surface.
 //! - `rows.rs`: a statement's result ([`Row`]), values decoded by `FromSql`.
 //! - `error.rs`: [`Error`]: a server error's SQLSTATE, a lost connection, a value that did
 //!   not encode or decode.
