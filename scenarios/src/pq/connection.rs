@@ -675,8 +675,8 @@ impl Connection {
     /// After an exchange's last result nothing more is on its way (ReadyForQuery is the last
     /// message the server sends before it waits for the next request), so the readiness that
     /// woke this exchange is stale: cleared now, the next exchange's wait lasts until its own
-    /// reply instead of ending at once on an empty socket. (A notice the server sends on its own after
-    /// it is read with the next reply, whose arrival is a new readiness.)
+    /// reply instead of ending at once on an empty socket. (A notice the server sends on its
+    /// own after it is read with the next reply, whose arrival is a new readiness.)
     fn forget_readiness(&self) {
         // Polled once with a waker that does nothing: no task is registered for a readiness
         // that is not there (cheaper than building and polling `readable()`'s future).
