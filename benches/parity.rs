@@ -14,9 +14,11 @@
 //! 2. Closed model, no think time: throughput and client CPU per operation beside
 //!    `pgbench -M prepared` and beside the bare driver (the same transaction on the libpq
 //!    connection alone, no engine, no pool: what separates the engine's own cost from the driver's), in
-//!    seven short rounds with the order rotated: the machine drifts from one minute to the next
-//!    (seen: pgbench alone at 24k/s in one round and 34k/s in the next), so the median of the
-//!    rounds' ratios is judged, each ratio taken within one round.
+//!    fifteen rounds of a few seconds with the order rotated: the machine drifts from one minute
+//!    to the next (seen: pgbench alone at 24k/s in one round and 34k/s in the next), so each
+//!    ratio is taken within one round, the median of the rounds' ratios is judged, and its
+//!    distribution-free 95% confidence interval printed beside it (how far this machine's noise
+//!    lets one run tell the two apart).
 //!
 //! The engine's workers run on as many client threads as pgbench's (`-j 2`), each a
 //! current-thread runtime with its own connections, as `shopbench run --client-threads 2` runs
@@ -85,6 +87,10 @@ struct Bench {
     dir: std::path::PathBuf,
 }
 
+/// What the engine and the bare driver run before a closed round's measured seconds (the pools
+/// are open already; pgbench's `tps` leaves out its connection time).
+const CLOSED_WARMUP: Duration = Duration::from_secs(1);
+
 /// One side of a closed-model round: operations (or pgbench transactions) per second and the
 /// client's CPU per operation.
 #[derive(Debug, Clone, Copy, Default)]
@@ -102,11 +108,11 @@ struct Round {
 }
 
 impl Bench {
-    fn plan(&self, pacing: Pacing, seconds: u64) -> Plan {
+    fn plan(&self, pacing: Pacing, seconds: u64, warmup: Duration) -> Plan {
         Plan {
             pacing,
             profile: Profile::Constant,
-            warmup: Duration::from_secs(2),
+            warmup,
             duration: Duration::from_secs(seconds),
             concurrency: self.connections as usize,
             seed: 1,
@@ -118,11 +124,20 @@ impl Bench {
         }
     }
 
-    async fn engine(&self, pacing: Pacing, seconds: u64) -> (engine::Outcome, f64) {
+    async fn engine(
+        &self,
+        pacing: Pacing,
+        seconds: u64,
+        warmup: Duration,
+    ) -> (engine::Outcome, f64) {
         let cpu0 = cpu_seconds(false);
         let out = self
             .session
-            .run(&self.plan(pacing, seconds), Default::default(), |_| {})
+            .run(
+                &self.plan(pacing, seconds, warmup),
+                Default::default(),
+                |_| {},
+            )
             .await;
         let cpu = cpu_seconds(false) - cpu0;
         let r = out.operation(0);
@@ -132,7 +147,7 @@ impl Bench {
             r.failed
         );
         // The warmup's CPU is in the total but its operations are not counted.
-        let share = seconds as f64 / (seconds as f64 + 2.0);
+        let share = seconds as f64 / (seconds as f64 + warmup.as_secs_f64());
         let cpu_us = cpu * share / r.succeeded as f64 * 1e6;
         (out, cpu_us)
     }
@@ -173,6 +188,7 @@ impl Bench {
                                 think: Duration::ZERO,
                             },
                             seconds,
+                            CLOSED_WARMUP,
                         )
                         .await;
                     r.engine = Side {
@@ -194,7 +210,7 @@ impl Bench {
                         cpu_us: cpu / (tps * seconds as f64) * 1e6,
                     };
                 }
-                _ => r.bare = self.bare_driver(seconds),
+                _ => r.bare = self.bare_driver(seconds, CLOSED_WARMUP),
             }
         }
         r
@@ -204,10 +220,9 @@ impl Bench {
     /// as many threads as pgbench's, each a current-thread runtime with its share of the
     /// connections, each connection looping over the scripts' products. What the closed model
     /// could reach with this driver.
-    fn bare_driver(&self, seconds: u64) -> Side {
+    fn bare_driver(&self, seconds: u64, warmup: Duration) -> Side {
         let threads = self.connections.min(2) as usize;
         let done = AtomicU64::new(0);
-        let warmup = Duration::from_secs(2);
         let measure_from = std::time::Instant::now() + warmup;
         let end = measure_from + Duration::from_secs(seconds);
         let cpu0 = cpu_seconds(false);
@@ -264,7 +279,7 @@ impl Bench {
         });
         let cpu = cpu_seconds(false) - cpu0;
         let done = done.load(Ordering::Relaxed) as f64;
-        let share = seconds as f64 / (seconds as f64 + 2.0);
+        let share = seconds as f64 / (seconds as f64 + warmup.as_secs_f64());
         Side {
             per_s: done / seconds as f64,
             cpu_us: cpu * share / done.max(1.0) * 1e6,
@@ -279,6 +294,7 @@ impl Bench {
                     arrivals: Arrivals::Poisson,
                 },
                 self.seconds,
+                Duration::from_secs(2),
             )
             .await;
         let r = out.operation(0);
@@ -344,6 +360,29 @@ fn read_logs(dir: &Path, prefix: &str) -> Open {
         done,
         cpu_us: 0.0,
     }
+}
+
+/// The distribution-free confidence interval of a median from `n` sorted samples: the indices
+/// (0-based) of the order statistics that bound it and its coverage, the widest interval
+/// symmetric in rank whose coverage is at least 95% (from the binomial distribution of how many
+/// samples fall below the median; nothing is assumed about the samples' distribution).
+fn median_interval(n: usize) -> (usize, usize, f64) {
+    // P(Binomial(n, 1/2) ≤ k), summed term by term.
+    let below = |k: usize| {
+        let mut term = 0.5f64.powi(n as i32);
+        let mut sum = term;
+        for i in 0..k {
+            term *= (n - i) as f64 / (i + 1) as f64;
+            sum += term;
+        }
+        sum
+    };
+    // The median lies below the (k+1)-th smallest sample when at most k samples are below it.
+    let mut k = 0;
+    while k + 1 < n / 2 && 1.0 - 2.0 * below(k + 1) >= 0.95 {
+        k += 1;
+    }
+    (k, n - 1 - k, 1.0 - 2.0 * below(k))
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -473,9 +512,10 @@ async fn main() {
     }
 
     // This machine's throughput drifts by tens of percent from one minute to the next (other
-    // tenants, the hypervisor): alternate short rounds and compare medians.
-    const ROUNDS: usize = 7;
-    let round = (seconds / 3).max(4);
+    // tenants, the hypervisor): alternate short rounds, so that the sides compared within a round
+    // ran seconds apart, and judge the median of the rounds' ratios, with its confidence interval.
+    const ROUNDS: usize = 15;
+    let round = (seconds / 6).max(3);
     println!(
         "\nclosed model, {connections} connections, no think time, {ROUNDS} alternating rounds of {round} s"
     );
@@ -483,7 +523,7 @@ async fn main() {
     for k in 0..ROUNDS {
         let r = bench.closed(round, k).await;
         println!(
-            "  round {}: shopbench {:>7.0}/s ({:.1} µs CPU/op)   pgbench {:>7.0}/s ({:.1} µs)   bare driver {:>7.0}/s ({:.1} µs)   {:.2}×",
+            "  round {:>2}: shopbench {:>7.0}/s ({:.1} µs CPU/op)   pgbench {:>7.0}/s ({:.1} µs)   bare driver {:>7.0}/s ({:.1} µs)   {:.2}×",
             k + 1,
             r.engine.per_s,
             r.engine.cpu_us,
@@ -495,11 +535,12 @@ async fn main() {
         );
         rounds.push(r);
     }
-    let median = |f: &dyn Fn(&Round) -> f64| {
+    let sorted = |f: &dyn Fn(&Round) -> f64| {
         let mut v: Vec<f64> = rounds.iter().map(f).collect();
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        v
     };
+    let median = |f: &dyn Fn(&Round) -> f64| sorted(f)[rounds.len() / 2];
     println!("  medians                     throughput       client CPU/op");
     for (name, side) in [
         ("pgbench -M prepared", (|r| r.pgbench) as fn(&Round) -> Side),
@@ -512,14 +553,19 @@ async fn main() {
             median(&|r| side(r).cpu_us)
         );
     }
-    let ratio = median(&|r| r.engine.per_s / r.pgbench.per_s);
+    let ratios = sorted(&|r| r.engine.per_s / r.pgbench.per_s);
+    let ratio = ratios[ratios.len() / 2];
+    let (lo, hi, coverage) = median_interval(ratios.len());
     println!(
         "  bare driver / pgbench {:.2}×: the driver's floor; shopbench / bare driver {:.2}×: the engine's own cost",
         median(&|r| r.bare.per_s / r.pgbench.per_s),
         median(&|r| r.engine.per_s / r.bare.per_s)
     );
     println!(
-        "  shopbench / pgbench (median of the rounds' ratios) {ratio:.2}×   target ≥ 1.0× {}",
+        "  shopbench / pgbench (median of the rounds' ratios) {ratio:.2}× ({:.0}% confidence interval of the median {:.2}–{:.2}×)   target ≥ 1.0× {}",
+        coverage * 100.0,
+        ratios[lo],
+        ratios[hi],
         verdict(ratio >= 1.0)
     );
     pass &= ratio >= 1.0;
