@@ -198,6 +198,59 @@ async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
     s.finish().await;
 }
 
+/// A PostgreSQL restart as the seed sees it: its backends terminated in the middle of a COPY
+/// (`57P01`, what a server shutting down sends each session). The seed tries each such chunk
+/// again on a new connection and finishes in the same run, with every row once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seed_rides_out_its_connections_being_terminated() {
+    let s = Seeder::new().await;
+    let mut conn = s.admin().await;
+    let mut child = s
+        .command(&[
+            "seed",
+            "--scale-factor",
+            "0.0001",
+            "--as-of",
+            "2026-01-15",
+            "--quiet",
+            "--jobs",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start shopbench");
+    // Terminate the seed's sessions while they COPY, a few times over the load.
+    let mut terminated = 0;
+    while terminated < 3 && child.try_wait().unwrap().is_none() {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = $1 \
+               AND state = 'active' AND query LIKE 'COPY%'",
+        )
+        .bind(generator::load::postgres::APPLICATION)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        terminated += n;
+        tokio::time::sleep(Duration::from_millis(if n > 0 { 500 } else { 20 })).await;
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = ok(&out);
+    // Counted only if the seed was still loading when its sessions were cut (it always is on
+    // this machine: the load takes seconds); each cut shows as a warning and a retry.
+    assert!(terminated > 0, "no COPY was caught running: {text}");
+    assert!(
+        text.contains("warning: ") && text.contains("(attempt 1 of 5): trying again"),
+        "{text}"
+    );
+    // Exactly once: every table's count equals the plan, no orphans, the invariants hold.
+    let verified = ok(&s.run(&["verify"]));
+    assert!(verified.contains("0 failed"), "{verified}");
+    ok(&s.run(&["schema", "check"]));
+    s.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn verify_fails_on_damaged_data_and_bad_input_exits_2() {
     let s = Seeder::new().await;

@@ -10,6 +10,12 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
+    /// PostgreSQL took longer than `after` to answer (a hung server, a connection silently gone).
+    #[error("{context}: no answer from PostgreSQL within {} s", .after.as_secs())]
+    Stalled {
+        context: String,
+        after: std::time::Duration,
+    },
     #[error("ClickHouse {context}: {source}")]
     ClickHouse {
         context: String,
@@ -43,6 +49,26 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// The server went away, or would not answer, while something was being done: a connection
+    /// lost, a backend terminated (`57P01`, a restart's first sign), a server starting up or
+    /// shutting down, no connection to be had, no answer in time. Worth another attempt on a new
+    /// connection; anything else (a constraint, bad data, a missing table) is not.
+    pub fn is_server_gone(&self) -> bool {
+        match self {
+            Error::Stalled { .. } => true,
+            Error::Database { source, .. } => match source {
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+                sqlx::Error::Database(e) => e.code().is_some_and(|c| {
+                    c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
 
 pub fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
     let context = context.into();

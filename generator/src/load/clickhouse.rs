@@ -10,12 +10,13 @@
 //!
 //! Every request is bounded ([`Target::timeout`]): a server that stops answering (a restart, a
 //! stalled connection) fails the attempt instead of hanging the seed, and the chunk is tried
-//! again in the same run ([`INSERT_ATTEMPTS`], its partial rows deleted first, as on a resume).
+//! again in the same run ([`super::ATTEMPTS`], its partial rows deleted first, as on a resume).
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 
+use super::{retry_wait, ATTEMPTS};
 use crate::error::{ch, db, Result};
 use crate::model::Model;
 use crate::phase::Phase;
@@ -34,9 +35,6 @@ pub struct Target {
 /// reference machine; two minutes leaves room for a slow disk or a merge storm, and still ends a
 /// hang long before a CI limit.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Attempts per chunk in one run before the seed stops (`seed --resume` continues it).
-pub const INSERT_ATTEMPTS: u32 = 5;
 
 impl Target {
     pub fn new(client: clickhouse::Client, database: String) -> Self {
@@ -244,7 +242,7 @@ pub async fn insert_chunk(
     }
 }
 
-/// [`insert_chunk`], tried up to [`INSERT_ATTEMPTS`] times: after a failed attempt (an error, or
+/// [`insert_chunk`], tried up to [`ATTEMPTS`] times: after a failed attempt (an error, or
 /// no progress within [`Target::timeout`]) `warn` is told, and what the attempt may have left is
 /// undone at the start of the next one ([`undo_partial`], retried with it), as it is first when
 /// `resumed` (the chunk was found started, not done). So the chunk's rows end in ClickHouse
@@ -269,22 +267,16 @@ pub async fn insert_chunk_retrying(
         };
         let failure = match tried.await {
             Ok(rows) => return Ok((rows, resumed || attempt > 1)),
-            Err(e) if attempt < INSERT_ATTEMPTS => e,
+            Err(e) if attempt < ATTEMPTS => e,
             Err(e) => return Err(e),
         };
         warn(&format!(
-            "{failure} (attempt {attempt} of {INSERT_ATTEMPTS}): undoing it and trying again in {} s",
+            "{failure} (attempt {attempt} of {ATTEMPTS}): undoing it and trying again in {} s",
             retry_wait(attempt).as_secs()
         ));
         tokio::time::sleep(retry_wait(attempt)).await;
         attempt += 1;
     }
-}
-
-/// The wait after failed attempt `n` (from 1): 2, 4, 8, 16 s, 30 s in all, long enough for a
-/// ClickHouse server to restart.
-fn retry_wait(n: u32) -> Duration {
-    Duration::from_secs(1 << n.min(4))
 }
 
 /// Events and page views per hour of the window, and the global index of each hour's first.

@@ -16,7 +16,7 @@ pub mod watch;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use sqlx::PgPool;
@@ -43,6 +43,16 @@ pub struct Options {
 /// An HTTP client for the object store and the search server (rustls with the ring provider, the
 /// one sqlx uses, so no second TLS stack is built).
 pub use platform::objects::http_client;
+
+/// Attempts per chunk in one run before the seed stops (`seed --resume` continues it): a chunk
+/// whose server went away (a restart, a terminated backend, no answer in time) is tried again.
+pub const ATTEMPTS: u32 = 5;
+
+/// The wait after failed attempt `n` (from 1): 2, 4, 8, 16 s, 30 s in all, long enough for a
+/// server to restart.
+fn retry_wait(n: u32) -> Duration {
+    Duration::from_secs(1 << n.min(4))
+}
 
 /// Runs `f` on every item with at most `jobs` at a time; stops at the first error.
 async fn parallel<T, F, Fut>(items: Vec<T>, jobs: usize, f: F) -> Result<()>
@@ -102,11 +112,8 @@ async fn load_postgres_phase(
             let batch = tokio::task::spawn_blocking(move || phase.generate(&m, c))
                 .await
                 .expect("generating a chunk never panics");
-            let mut conn = pool
-                .acquire()
-                .await
-                .map_err(crate::error::db("connecting"))?;
-            postgres::load_chunk(&mut conn, phase, c, &batch).await?;
+            let warn = |line: &str| progress.warn(line);
+            postgres::load_chunk_retrying(pool, phase, c, &batch, &warn).await?;
             for (t, buf) in &batch.tables {
                 let name = crate::plan::qualified(*t);
                 progress.add(&name, buf.rows());

@@ -3,12 +3,14 @@
 //! its "done" record), ANALYZE.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool, Row};
 
 use results::seed::SeedSummary;
 
+use super::{retry_wait, ATTEMPTS};
 use crate::error::{db, Error, Result};
 use crate::model::SeedConfig;
 use crate::phase::Phase;
@@ -184,6 +186,69 @@ pub async fn done_chunks(pool: &PgPool, phase: Phase) -> Result<HashSet<u64>> {
             .await
             .map_err(db("reading finished chunks"))?;
     Ok(rows.into_iter().map(|c| c as u64).collect())
+}
+
+/// How long one attempt at a chunk may take, from taking a connection to the commit's answer. A
+/// chunk is the same size at every scale (a few thousand orders, a slice of events) and loads in
+/// about a second; ten minutes leaves room for a lock held by someone else and a machine far
+/// slower than this project's, and still ends a hang (a server stopped, a connection silently
+/// gone: sqlx sets no socket timeout) with a message instead of a seed waiting forever.
+pub const CHUNK_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// [`load_chunk`] on a connection from `pool`, tried up to [`ATTEMPTS`] times when the server
+/// went away ([`Error::is_server_gone`]: a restart, a terminated backend, no answer within
+/// [`CHUNK_TIMEOUT`]), `warn` told of each failed attempt. Exactly once holds: the chunk's rows
+/// and its record commit in one transaction, so a failed attempt left all of them or none, and
+/// the next attempt first looks for the record (an attempt whose commit landed but whose answer
+/// was lost), loading nothing if it is there.
+pub async fn load_chunk_retrying(
+    pool: &PgPool,
+    phase: Phase,
+    chunk: u64,
+    batch: &Batch,
+    warn: &(dyn Fn(&str) + Sync),
+) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        let tried = async {
+            let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+            if attempt > 1 && chunk_recorded(&mut conn, phase, chunk).await? {
+                return Ok(());
+            }
+            load_chunk(&mut conn, phase, chunk, batch).await
+        };
+        let outcome = tokio::time::timeout(CHUNK_TIMEOUT, tried)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Stalled {
+                    context: format!("loading chunk {chunk} of {}", phase.name()),
+                    after: CHUNK_TIMEOUT,
+                })
+            });
+        let failure = match outcome {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < ATTEMPTS && e.is_server_gone() => e,
+            Err(e) => return Err(e),
+        };
+        warn(&format!(
+            "{failure} (attempt {attempt} of {ATTEMPTS}): trying again in {} s",
+            retry_wait(attempt).as_secs()
+        ));
+        tokio::time::sleep(retry_wait(attempt)).await;
+        attempt += 1;
+    }
+}
+
+/// Whether the chunk's record is in `shopbench_meta.seed_chunks` (its rows committed with it).
+async fn chunk_recorded(conn: &mut PgConnection, phase: Phase, chunk: u64) -> Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM shopbench_meta.seed_chunks WHERE phase = $1 AND chunk = $2)",
+    )
+    .bind(phase.name())
+    .bind(chunk as i64)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db(format!("looking for chunk {chunk} of {}", phase.name())))
 }
 
 /// Loads one chunk: every table's COPY and the chunk's record in one transaction.
