@@ -75,6 +75,16 @@ const SMALL: &[&str] = &[
     "--quiet",
 ];
 
+/// Twice [`SMALL`]'s rows: a load of a few seconds, long enough to be interrupted in each phase.
+const LONGER: &[&str] = &[
+    "seed",
+    "--scale-factor",
+    "0.0001",
+    "--as-of",
+    "2026-01-15",
+    "--quiet",
+];
+
 #[tokio::test(flavor = "multi_thread")]
 async fn jobs_do_not_change_a_single_row() {
     let (one, eight) = tokio::join!(Seeder::new(), Seeder::new());
@@ -133,16 +143,7 @@ async fn wait_for(conn: &mut PgConnection, child: &mut Child, sql: &str) -> bool
 async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
     let s = Seeder::new().await;
     let mut conn = s.admin().await;
-    let args = [
-        "seed",
-        "--scale-factor",
-        "0.0001",
-        "--as-of",
-        "2026-01-15",
-        "--quiet",
-        "--jobs",
-        "3",
-    ];
+    let args = [LONGER, &["--jobs", "3"]].concat();
     let resume = ["seed", "--resume", "--quiet", "--jobs", "2"];
     // Kill points: in the middle of the users, the orders, the events, the page views, while keys
     // and indexes are rebuilt, and in the ClickHouse firehose.
@@ -206,16 +207,7 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
     let s = Seeder::new().await;
     let mut conn = s.admin().await;
     let mut child = s
-        .command(&[
-            "seed",
-            "--scale-factor",
-            "0.0001",
-            "--as-of",
-            "2026-01-15",
-            "--quiet",
-            "--jobs",
-            "2",
-        ])
+        .command(&[LONGER, &["--jobs", "2"]].concat())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

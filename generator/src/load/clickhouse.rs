@@ -16,7 +16,6 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use super::{retry_wait, ATTEMPTS};
 use crate::error::{ch, db, Result};
 use crate::model::Model;
 use crate::phase::Phase;
@@ -242,7 +241,7 @@ pub async fn insert_chunk(
     }
 }
 
-/// [`insert_chunk`], tried up to [`ATTEMPTS`] times: after a failed attempt (an error, or
+/// [`insert_chunk`], tried up to [`super::ATTEMPTS`] times: after a failed attempt (an error, or
 /// no progress within [`Target::timeout`]) `warn` is told, and what the attempt may have left is
 /// undone at the start of the next one ([`undo_partial`], retried with it), as it is first when
 /// `resumed` (the chunk was found started, not done). So the chunk's rows end in ClickHouse
@@ -257,26 +256,19 @@ pub async fn insert_chunk_retrying(
     resumed: bool,
     warn: &(dyn Fn(&str) + Sync),
 ) -> Result<(u64, bool)> {
-    let mut attempt = 1;
-    loop {
-        let tried = async {
+    super::retrying(
+        "undoing it and ",
+        warn,
+        |_| true,
+        |attempt| async move {
             if resumed || attempt > 1 {
                 undo_partial(target, m, phase, c).await?;
             }
-            insert_chunk(target, m, phase, c, hours).await
-        };
-        let failure = match tried.await {
-            Ok(rows) => return Ok((rows, resumed || attempt > 1)),
-            Err(e) if attempt < ATTEMPTS => e,
-            Err(e) => return Err(e),
-        };
-        warn(&format!(
-            "{failure} (attempt {attempt} of {ATTEMPTS}): undoing it and trying again in {} s",
-            retry_wait(attempt).as_secs()
-        ));
-        tokio::time::sleep(retry_wait(attempt)).await;
-        attempt += 1;
-    }
+            let rows = insert_chunk(target, m, phase, c, hours).await?;
+            Ok((rows, resumed || attempt > 1))
+        },
+    )
+    .await
 }
 
 /// Events and page views per hour of the window, and the global index of each hour's first.

@@ -54,6 +54,34 @@ fn retry_wait(n: u32) -> Duration {
     Duration::from_secs(1 << n.min(4))
 }
 
+/// `attempt(n)` for n = 1, 2, … until it succeeds, fails with an error `again` does not accept,
+/// or [`ATTEMPTS`] have failed; `warn` is told of each failed attempt that will be followed by
+/// another (`then`: what the next attempt does first, e.g. "undoing it and ").
+async fn retrying<T, Fut>(
+    then: &str,
+    warn: &(dyn Fn(&str) + Sync),
+    again: impl Fn(&crate::error::Error) -> bool,
+    mut attempt: impl FnMut(u32) -> Fut,
+) -> Result<T>
+where
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut n = 1;
+    loop {
+        let failure = match attempt(n).await {
+            Ok(done) => return Ok(done),
+            Err(e) if n < ATTEMPTS && again(&e) => e,
+            Err(e) => return Err(e),
+        };
+        warn(&format!(
+            "{failure} (attempt {n} of {ATTEMPTS}): {then}trying again in {} s",
+            retry_wait(n).as_secs()
+        ));
+        tokio::time::sleep(retry_wait(n)).await;
+        n += 1;
+    }
+}
+
 /// Runs `f` on every item with at most `jobs` at a time; stops at the first error.
 async fn parallel<T, F, Fut>(items: Vec<T>, jobs: usize, f: F) -> Result<()>
 where

@@ -10,7 +10,6 @@ use sqlx::{Connection, PgConnection, PgPool, Row};
 
 use results::seed::SeedSummary;
 
-use super::{retry_wait, ATTEMPTS};
 use crate::error::{db, Error, Result};
 use crate::model::SeedConfig;
 use crate::phase::Phase;
@@ -195,8 +194,8 @@ pub async fn done_chunks(pool: &PgPool, phase: Phase) -> Result<HashSet<u64>> {
 /// gone: sqlx sets no socket timeout) with a message instead of a seed waiting forever.
 pub const CHUNK_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// [`load_chunk`] on a connection from `pool`, tried up to [`ATTEMPTS`] times when the server
-/// went away ([`Error::is_server_gone`]: a restart, a terminated backend, no answer within
+/// [`load_chunk`] on a connection from `pool`, tried up to [`super::ATTEMPTS`] times when the
+/// server went away ([`Error::is_server_gone`]: a restart, a terminated backend, no answer within
 /// [`CHUNK_TIMEOUT`]), `warn` told of each failed attempt. Exactly once holds: the chunk's rows
 /// and its record commit in one transaction, so a failed attempt left all of them or none, and
 /// the next attempt first looks for the record (an attempt whose commit landed but whose answer
@@ -208,8 +207,7 @@ pub async fn load_chunk_retrying(
     batch: &Batch,
     warn: &(dyn Fn(&str) + Sync),
 ) -> Result<()> {
-    let mut attempt = 1;
-    loop {
+    super::retrying("", warn, Error::is_server_gone, |attempt| async move {
         let tried = async {
             let mut conn = pool.acquire().await.map_err(db("connecting"))?;
             if attempt > 1 && chunk_recorded(&mut conn, phase, chunk).await? {
@@ -217,26 +215,16 @@ pub async fn load_chunk_retrying(
             }
             load_chunk(&mut conn, phase, chunk, batch).await
         };
-        let outcome = tokio::time::timeout(CHUNK_TIMEOUT, tried)
+        tokio::time::timeout(CHUNK_TIMEOUT, tried)
             .await
             .unwrap_or_else(|_| {
                 Err(Error::Stalled {
                     context: format!("loading chunk {chunk} of {}", phase.name()),
                     after: CHUNK_TIMEOUT,
                 })
-            });
-        let failure = match outcome {
-            Ok(()) => return Ok(()),
-            Err(e) if attempt < ATTEMPTS && e.is_server_gone() => e,
-            Err(e) => return Err(e),
-        };
-        warn(&format!(
-            "{failure} (attempt {attempt} of {ATTEMPTS}): trying again in {} s",
-            retry_wait(attempt).as_secs()
-        ));
-        tokio::time::sleep(retry_wait(attempt)).await;
-        attempt += 1;
-    }
+            })
+    })
+    .await
 }
 
 /// Whether the chunk's record is in `shopbench_meta.seed_chunks` (its rows committed with it).
