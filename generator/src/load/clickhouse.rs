@@ -317,7 +317,8 @@ pub async fn mark_done(pool: &PgPool, phase: Phase, c: u64, rows: u64, bytes: u6
         .begin()
         .await
         .map_err(db("recording a ClickHouse chunk"))?;
-    sqlx::query("INSERT INTO shopbench_meta.seed_chunks (phase, chunk, rows, bytes) VALUES ($1, $2, $3, $4)")
+    // A retry after a commit whose answer was lost finds the record there.
+    sqlx::query("INSERT INTO shopbench_meta.seed_chunks (phase, chunk, rows, bytes) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
         .bind(phase.name())
         .bind(c as i64)
         .bind(rows as i64)

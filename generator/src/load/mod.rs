@@ -189,17 +189,25 @@ async fn load_clickhouse_phase(
         let progress = progress.clone();
         let counters = counters.clone();
         async move {
-            if !resumed {
-                clickhouse::mark_started(pool, phase, c).await?;
-            }
             let warn = |line: &str| progress.warn(line);
+            // The chunk's records in PostgreSQL ride out its restart as the chunks do.
+            let gone = crate::error::Error::is_server_gone;
+            if !resumed {
+                retrying("", &warn, gone, |_| {
+                    clickhouse::mark_started(pool, phase, c)
+                })
+                .await?;
+            }
             let (rows, again) =
                 clickhouse::insert_chunk_retrying(target, model, phase, c, hours, resumed, &warn)
                     .await?;
             if again {
                 twice.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            clickhouse::mark_done(pool, phase, c, rows, 0).await?;
+            retrying("", &warn, gone, |_| {
+                clickhouse::mark_done(pool, phase, c, rows, 0)
+            })
+            .await?;
             progress.add(
                 &name,
                 if phase == Phase::ChOrderFacts {
