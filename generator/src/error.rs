@@ -60,8 +60,11 @@ impl Error {
             Error::Stalled { .. } => true,
             Error::Database { source, .. } => match source {
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+                // Class 08 (connection exceptions) but a protocol violation; a shutdown, a
+                // crash, a server still starting.
                 sqlx::Error::Database(e) => e.code().is_some_and(|c| {
-                    c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")
+                    (c.starts_with("08") && c != "08P01")
+                        || matches!(&*c, "57P01" | "57P02" | "57P03")
                 }),
                 _ => false,
             },
@@ -78,4 +81,29 @@ pub fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
 pub fn ch(context: impl Into<String>) -> impl FnOnce(clickhouse::error::Error) -> Error {
     let context = context.into();
     move |source| Error::ClickHouse { context, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_server_going_away_is_worth_another_attempt() {
+        let gone = [
+            db("x")(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())),
+            db("x")(sqlx::Error::PoolTimedOut),
+            Error::Stalled {
+                context: "x".into(),
+                after: std::time::Duration::from_secs(1),
+            },
+        ];
+        assert!(gone.iter().all(Error::is_server_gone));
+        let not = [
+            db("x")(sqlx::Error::RowNotFound),
+            db("x")(sqlx::Error::Protocol("unexpected message".into())),
+            Error::NoSeed,
+            Error::Io("disk full".into()),
+        ];
+        assert!(!not.iter().any(Error::is_server_gone));
+    }
 }
