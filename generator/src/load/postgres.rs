@@ -190,9 +190,10 @@ pub async fn done_chunks(pool: &PgPool, phase: Phase) -> Result<HashSet<u64>> {
 
 /// How long one attempt at a chunk may take, from taking a connection to the commit's answer. A
 /// chunk is the same size at every scale (a few thousand orders, a slice of events) and loads in
-/// about a second; ten minutes leaves room for a lock held by someone else and a machine far
-/// slower than this project's, and still ends a hang (a server stopped, a connection silently
-/// gone: sqlx sets no socket timeout) with a message instead of a seed waiting forever.
+/// seconds (the largest, an orders chunk of ~40 MB with its audit entries, in 2–3 s at `small` on
+/// this project's 2-core machine); ten minutes leaves room for a lock held by someone else and a
+/// machine far slower, and still ends a hang (a server stopped, a connection silently gone: sqlx
+/// sets no socket timeout) with a message instead of a seed waiting forever.
 pub const CHUNK_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// [`load_chunk`] on a connection from `pool`, tried up to [`super::ATTEMPTS`] times when the
