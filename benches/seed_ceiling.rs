@@ -148,7 +148,7 @@ async fn main() {
                 loop {
                     let next = group.lock().unwrap().pop();
                     let Some((phase, c, batch)) = next else { break };
-                    pgload::load_chunk(&mut conn, phase, c, &batch)
+                    pgload::load_chunk(&mut conn, phase, c, &batch, &Default::default())
                         .await
                         .unwrap();
                 }

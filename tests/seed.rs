@@ -506,3 +506,121 @@ async fn a_seed_waiting_on_a_lock_names_the_session_holding_it() {
     drop(holder);
     s.finish().await;
 }
+
+/// A loopback proxy in front of PostgreSQL whose first connection carries the client's bytes up
+/// to and including its first COPY statement and swallows everything the client sends after it
+/// (the COPY's data, CopyDone): the server waits for the data (ClientRead) while the client,
+/// having sent everything, waits for the COPY's answer. Nothing would ever move. Later
+/// connections pass both ways. Returns the proxy's port.
+async fn swallowing_after_first_copy(server: std::net::SocketAddr) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let (mut client, _) = listener.accept().await.unwrap();
+            let mut upstream = tokio::net::TcpStream::connect(server).await.unwrap();
+            if !std::mem::take(&mut first) {
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+                continue;
+            }
+            let (mut from_client, mut to_client) = client.into_split();
+            let (mut from_server, mut to_server) = upstream.into_split();
+            // The server's side passes, and its end (the backend terminated) ends the client's.
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+                let _ = to_client.shutdown().await;
+            });
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut swallowing = false;
+                while let Ok(n) = from_client.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                    if !swallowing {
+                        let _ = to_server.write_all(&buf[..n]).await;
+                        swallowing = buf[..n].windows(5).any(|w| w == b"COPY ");
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A chunk whose server waits on its client while the client waits on the server (a message
+/// lost between them) is abandoned by the watchdog (`load/stall.rs`), its session terminated,
+/// and loaded again on a new connection, exactly once. Without the watchdog this attempt waits
+/// forever (a CI seed once did, for ten minutes, until its bound killed it).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunk_stuck_between_client_and_server_is_abandoned_and_loaded_once() {
+    use generator::load::postgres as pgload;
+    use generator::phase::Phase;
+    use generator::{Model, Profile, Scale, SeedConfig};
+
+    let s = Seeder::new().await;
+    let loader = s.db.target.loader.expose().clone();
+    let server = tokio::net::lookup_host((
+        loader.host_str().unwrap().to_string(),
+        loader.port_or_known_default().unwrap(),
+    ))
+    .await
+    .unwrap()
+    .next()
+    .unwrap();
+    let port = swallowing_after_first_copy(server).await;
+    let mut proxied = loader.clone();
+    proxied.set_host(Some("127.0.0.1")).unwrap();
+    proxied.set_port(Some(port)).unwrap();
+    let pool = pgload::connect(&platform::SecretUrl::new(proxied), 2)
+        .await
+        .unwrap();
+    let model = tokio::task::spawn_blocking(|| {
+        Model::new(SeedConfig {
+            profile: Profile::of(Scale::Tiny),
+            seed: 42,
+            as_of_us: 1_764_547_200_000_000,
+            images: 16,
+            image_base: "s3://shopbench-images".into(),
+            product_zipf: generator::model::PRODUCT_ZIPF,
+        })
+    })
+    .await
+    .unwrap();
+    let batch = Phase::Tenants.generate(&model, 0);
+    let warnings = std::sync::Mutex::new(Vec::new());
+    pgload::load_chunk_retrying(&pool, Phase::Tenants, 0, &batch, &|line| {
+        warnings.lock().unwrap().push(line.to_string())
+    })
+    .await
+    .expect("the second attempt goes through");
+    let warnings = warnings.into_inner().unwrap();
+    eprintln!("{warnings:?}");
+    assert!(
+        warnings
+            .first()
+            .is_some_and(|w| w.contains("chunk 0 of tenants")
+                && w.contains("the server waits on the client")
+                && w.contains("ClientRead")
+                && w.contains("terminated")
+                && w.contains("(attempt 1 of")),
+        "{warnings:?}"
+    );
+    let mut admin = s.admin().await;
+    let (tenants, records): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM shop.tenants), \
+                (SELECT count(*) FROM shopbench_meta.seed_chunks WHERE phase = 'tenants')",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(tenants as u64, batch.rows(), "every tenant once");
+    assert_eq!(records, 1);
+    pool.close().await;
+    drop(admin);
+    s.finish().await;
+}

@@ -10,11 +10,13 @@ pub enum Error {
         #[source]
         source: sqlx::Error,
     },
-    /// PostgreSQL took longer than `after` to answer (a hung server, a connection silently gone).
-    #[error("{context}: no answer from PostgreSQL within {} s", .after.as_secs())]
+    /// PostgreSQL had not answered after `after` and never would, or not in time (`why`: what
+    /// its session was doing, `load/stall.rs`).
+    #[error("{context}: no answer from PostgreSQL after {} s: {why}", .after.as_secs())]
     Stalled {
         context: String,
         after: std::time::Duration,
+        why: String,
     },
     #[error("ClickHouse {context}: {source}")]
     ClickHouse {
@@ -95,6 +97,7 @@ mod tests {
             Error::Stalled {
                 context: "x".into(),
                 after: std::time::Duration::from_secs(1),
+                why: "its session is gone from the server".into(),
             },
         ];
         assert!(gone.iter().all(Error::is_server_gone));

@@ -11,6 +11,7 @@ pub mod postgres;
 pub mod progress;
 pub mod rebuild;
 pub mod search;
+pub mod stall;
 pub mod summary;
 pub mod watch;
 

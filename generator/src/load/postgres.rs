@@ -10,6 +10,7 @@ use sqlx::{Connection, PgConnection, PgPool, Row};
 
 use results::seed::SeedSummary;
 
+use super::stall;
 use crate::error::{db, Error, Result};
 use crate::model::SeedConfig;
 use crate::phase::Phase;
@@ -28,7 +29,7 @@ pub async fn connect(url: &platform::SecretUrl, size: u32) -> Result<PgPool> {
     let options = options.application_name(APPLICATION);
     PgPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(std::time::Duration::from_secs(60))
+        .acquire_timeout(Duration::from_secs(60))
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // Commits stay synchronous: a chunk retried in the same run after its server went
@@ -188,20 +189,13 @@ pub async fn done_chunks(pool: &PgPool, phase: Phase) -> Result<HashSet<u64>> {
     Ok(rows.into_iter().map(|c| c as u64).collect())
 }
 
-/// How long one attempt at a chunk may take, from taking a connection to the commit's answer. A
-/// chunk is the same size at every scale (a few thousand orders, a slice of events) and loads in
-/// seconds (the largest, an orders chunk of ~40 MB with its audit entries, in 2–3 s at `small` on
-/// this project's 2-core machine); ten minutes leaves room for a lock held by someone else and a
-/// machine far slower, and still ends a hang (a server stopped, a connection silently gone: sqlx
-/// sets no socket timeout) with a message instead of a seed waiting forever.
-pub const CHUNK_TIMEOUT: Duration = Duration::from_secs(600);
-
 /// [`load_chunk`] on a connection from `pool`, tried up to [`super::ATTEMPTS`] times when the
-/// server went away ([`Error::is_server_gone`]: a restart, a terminated backend, no answer within
-/// [`CHUNK_TIMEOUT`]), `warn` told of each failed attempt. Exactly once holds: the chunk's rows
-/// and its record commit in one transaction, so a failed attempt left all of them or none, and
-/// the next attempt first looks for the record (an attempt whose commit landed but whose answer
-/// was lost), loading nothing if it is there.
+/// server went away ([`Error::is_server_gone`]: a restart, a terminated backend, an attempt
+/// abandoned by [`stall::watched`]), `warn` told of each failed attempt. Exactly once holds: the
+/// chunk's rows and its record commit in one transaction, so a failed attempt left all of them or
+/// none (an abandoned one's session is terminated first), and the next attempt first looks for
+/// the record (an attempt whose commit landed but whose answer was lost), loading nothing if it is
+/// there.
 pub async fn load_chunk_retrying(
     pool: &PgPool,
     phase: Phase,
@@ -209,22 +203,36 @@ pub async fn load_chunk_retrying(
     batch: &Batch,
     warn: &(dyn Fn(&str) + Sync),
 ) -> Result<()> {
-    super::retrying("", warn, Error::is_server_gone, |attempt| async move {
-        let tried = async {
-            let mut conn = pool.acquire().await.map_err(db("connecting"))?;
-            if attempt > 1 && chunk_recorded(&mut conn, phase, chunk).await? {
-                return Ok(());
-            }
-            load_chunk(&mut conn, phase, chunk, batch).await
-        };
-        tokio::time::timeout(CHUNK_TIMEOUT, tried)
+    let context = format!("loading chunk {chunk} of {}", phase.name());
+    super::retrying("", warn, Error::is_server_gone, |attempt| {
+        let context = context.clone();
+        async move {
+            // The pool's acquire is bounded (60 s); so is a fresh session's first answer.
+            let (mut conn, pid) = tokio::time::timeout(stall::CHECK, async {
+                let mut conn = pool.acquire().await.map_err(db("connecting"))?;
+                let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db(&context))?;
+                Ok::<_, Error>((conn, pid))
+            })
             .await
             .unwrap_or_else(|_| {
                 Err(Error::Stalled {
-                    context: format!("loading chunk {chunk} of {}", phase.name()),
-                    after: CHUNK_TIMEOUT,
+                    context: context.clone(),
+                    after: stall::CHECK,
+                    why: "no session to be had".into(),
                 })
-            })
+            })?;
+            let steps = stall::Steps::default();
+            let tried = async {
+                if attempt > 1 && chunk_recorded(&mut conn, phase, chunk).await? {
+                    return Ok(());
+                }
+                load_chunk(&mut conn, phase, chunk, batch, &steps).await
+            };
+            stall::watched(pool, pid, &steps, context, tried).await
+        }
     })
     .await
 }
@@ -242,28 +250,33 @@ async fn chunk_recorded(conn: &mut PgConnection, phase: Phase, chunk: u64) -> Re
 }
 
 /// Loads one chunk: every table's COPY and the chunk's record in one transaction.
+/// `steps` follows its round trips for [`stall::watched`].
 pub async fn load_chunk(
     conn: &mut PgConnection,
     phase: Phase,
     chunk: u64,
     batch: &Batch,
+    steps: &stall::Steps,
 ) -> Result<()> {
     let context = |what: &str| format!("{what} chunk {chunk} of {}", phase.name());
     let mut tx = conn.begin().await.map_err(db(context("starting")))?;
+    steps.step();
     for (table, buf) in &batch.tables {
         if buf.rows() == 0 {
             continue;
         }
+        let copy_of = || context(&format!("COPY {} of", table.qualified()));
         let mut copy = tx
             .copy_in_raw(&table.copy_statement())
             .await
-            .map_err(db(context(&format!("COPY {} of", table.qualified()))))?;
-        copy.send(buf.bytes())
-            .await
-            .map_err(db(context(&format!("COPY {} of", table.qualified()))))?;
-        copy.finish()
-            .await
-            .map_err(db(context(&format!("COPY {} of", table.qualified()))))?;
+            .map_err(db(copy_of()))?;
+        steps.step();
+        steps.sending(true);
+        let sent = copy.send(buf.bytes()).await;
+        steps.sending(false);
+        sent.map_err(db(copy_of()))?;
+        copy.finish().await.map_err(db(copy_of()))?;
+        steps.step();
     }
     sqlx::query("INSERT INTO shopbench_meta.seed_chunks (phase, chunk, rows, bytes) VALUES ($1, $2, $3, $4)")
         .bind(phase.name())
@@ -273,6 +286,7 @@ pub async fn load_chunk(
         .execute(&mut *tx)
         .await
         .map_err(db(context("recording")))?;
+    steps.step();
     tx.commit().await.map_err(db(context("committing")))?;
     Ok(())
 }
