@@ -159,38 +159,23 @@ async fn analytics_schema_applies_twice_and_answers_tenant_queries() {
 /// hears of it. Later connections pass both ways. Returns the proxy's port.
 async fn swallowing_first_reply(server: std::net::SocketAddr) -> u16 {
     use tokio::io::AsyncWriteExt;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let mut first = true;
-        loop {
-            let (mut client, _) = listener.accept().await.unwrap();
-            let mut upstream = tokio::net::TcpStream::connect(server).await.unwrap();
-            let swallow = std::mem::take(&mut first);
-            tokio::spawn(async move {
-                if swallow {
-                    let (mut from_client, _to_client) = client.split();
-                    let (mut from_server, mut to_server) = upstream.split();
-                    let mut sink = tokio::io::sink();
-                    let _ = tokio::join!(
-                        tokio::io::copy(&mut from_client, &mut to_server),
-                        tokio::io::copy(&mut from_server, &mut sink),
-                    );
-                } else {
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-                }
-                let _ = upstream.shutdown().await;
-            });
-        }
-    });
-    port
+    crate::common::proxy::proxy(server, |mut client, mut upstream| async move {
+        let (mut from_client, _to_client) = client.split();
+        let (mut from_server, mut to_server) = upstream.split();
+        let mut sink = tokio::io::sink();
+        let _ = tokio::join!(
+            tokio::io::copy(&mut from_client, &mut to_server),
+            tokio::io::copy(&mut from_server, &mut sink),
+        );
+        let _ = upstream.shutdown().await;
+    })
+    .await
 }
 
 #[tokio::test]
 async fn a_seed_insert_that_gets_no_reply_times_out_and_is_inserted_again_exactly_once() {
     use generator::load::clickhouse::{self as chload, Hours, Target};
     use generator::phase::Phase;
-    use generator::{Model, Profile, Scale, SeedConfig};
 
     let Some(url) = server().await else {
         return;
@@ -220,18 +205,7 @@ async fn a_seed_insert_that_gets_no_reply_times_out_and_is_inserted_again_exactl
     // short; the swallowed reply is never coming, so the first attempt times out whatever this is.
     target.timeout = std::time::Duration::from_secs(10);
 
-    let model = tokio::task::spawn_blocking(|| {
-        Model::new(SeedConfig {
-            profile: Profile::of(Scale::Tiny),
-            seed: 42,
-            as_of_us: 1_764_547_200_000_000,
-            images: 16,
-            image_base: "s3://shopbench-images".into(),
-            product_zipf: generator::model::PRODUCT_ZIPF,
-        })
-    })
-    .await
-    .unwrap();
+    let model = crate::common::tiny_model().await;
     let hours = Hours::new(&model);
     let warnings = std::sync::Mutex::new(Vec::new());
     let (rows, retried) = chload::insert_chunk_retrying(

@@ -514,42 +514,27 @@ async fn a_seed_waiting_on_a_lock_names_the_session_holding_it() {
 /// connections pass both ways. Returns the proxy's port.
 async fn swallowing_after_first_copy(server: std::net::SocketAddr) -> u16 {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let mut first = true;
-        loop {
-            let (mut client, _) = listener.accept().await.unwrap();
-            let mut upstream = tokio::net::TcpStream::connect(server).await.unwrap();
-            if !std::mem::take(&mut first) {
-                tokio::spawn(async move {
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-                });
-                continue;
+    crate::common::proxy::proxy(server, |client, upstream| async move {
+        let (mut from_client, mut to_client) = client.into_split();
+        let (mut from_server, mut to_server) = upstream.into_split();
+        // The server's side passes, and its end (the backend terminated) ends the client's.
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+            let _ = to_client.shutdown().await;
+        });
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut swallowing = false;
+        while let Ok(n) = from_client.read(&mut buf).await {
+            if n == 0 {
+                break;
             }
-            let (mut from_client, mut to_client) = client.into_split();
-            let (mut from_server, mut to_server) = upstream.into_split();
-            // The server's side passes, and its end (the backend terminated) ends the client's.
-            tokio::spawn(async move {
-                let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
-                let _ = to_client.shutdown().await;
-            });
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 64 * 1024];
-                let mut swallowing = false;
-                while let Ok(n) = from_client.read(&mut buf).await {
-                    if n == 0 {
-                        break;
-                    }
-                    if !swallowing {
-                        let _ = to_server.write_all(&buf[..n]).await;
-                        swallowing = buf[..n].windows(5).any(|w| w == b"COPY ");
-                    }
-                }
-            });
+            if !swallowing {
+                let _ = to_server.write_all(&buf[..n]).await;
+                swallowing = buf[..n].windows(5).any(|w| w == b"COPY ");
+            }
         }
-    });
-    port
+    })
+    .await
 }
 
 /// A chunk whose server waits on its client while the client waits on the server (a message
@@ -560,7 +545,6 @@ async fn swallowing_after_first_copy(server: std::net::SocketAddr) -> u16 {
 async fn a_chunk_stuck_between_client_and_server_is_abandoned_and_loaded_once() {
     use generator::load::postgres as pgload;
     use generator::phase::Phase;
-    use generator::{Model, Profile, Scale, SeedConfig};
 
     let s = Seeder::new().await;
     let loader = s.db.target.loader.expose().clone();
@@ -579,18 +563,7 @@ async fn a_chunk_stuck_between_client_and_server_is_abandoned_and_loaded_once() 
     let pool = pgload::connect(&platform::SecretUrl::new(proxied), 2)
         .await
         .unwrap();
-    let model = tokio::task::spawn_blocking(|| {
-        Model::new(SeedConfig {
-            profile: Profile::of(Scale::Tiny),
-            seed: 42,
-            as_of_us: 1_764_547_200_000_000,
-            images: 16,
-            image_base: "s3://shopbench-images".into(),
-            product_zipf: generator::model::PRODUCT_ZIPF,
-        })
-    })
-    .await
-    .unwrap();
+    let model = crate::common::tiny_model().await;
     let batch = Phase::Tenants.generate(&model, 0);
     let warnings = std::sync::Mutex::new(Vec::new());
     pgload::load_chunk_retrying(&pool, Phase::Tenants, 0, &batch, &|line| {

@@ -9,6 +9,7 @@ use platform::{Overrides, Settings};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
+pub mod proxy;
 pub mod results;
 pub mod search;
 pub mod seeder;
@@ -112,6 +113,23 @@ impl TestDb {
 /// Tenant A and tenant B of the fixture.
 pub const TENANT_A: &str = "a0000000-0000-7000-8000-000000000000";
 pub const TENANT_B: &str = "b0000000-0000-7000-8000-000000000000";
+
+/// The `tiny` model as of 2025-12-01, seed 42 (built off the runtime: it samples the catalog).
+pub async fn tiny_model() -> generator::Model {
+    use generator::{Model, Profile, Scale, SeedConfig};
+    tokio::task::spawn_blocking(|| {
+        Model::new(SeedConfig {
+            profile: Profile::of(Scale::Tiny),
+            seed: 42,
+            as_of_us: 1_764_547_200_000_000,
+            images: 16,
+            image_base: "s3://shopbench-images".into(),
+            product_zipf: generator::model::PRODUCT_ZIPF,
+        })
+    })
+    .await
+    .unwrap()
+}
 
 pub fn tenant(t: char) -> Uuid {
     Uuid::parse_str(&format!("{t}0000000-0000-7000-8000-000000000000")).unwrap()
