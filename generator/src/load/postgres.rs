@@ -20,6 +20,10 @@ use crate::rows::Batch;
 /// The seed's sessions' `application_name` (what [`super::watch`] looks for).
 pub const APPLICATION: &str = "shopbench-seed";
 
+/// How long taking a connection from the pool may wait: long enough for a crashed server's
+/// recovery (25 s measured at `small`) to end before a chunk's attempt counts as failed.
+const ACQUIRE: Duration = Duration::from_secs(60);
+
 pub async fn connect(url: &platform::SecretUrl, size: u32) -> Result<PgPool> {
     let options: PgConnectOptions = url
         .expose()
@@ -29,7 +33,7 @@ pub async fn connect(url: &platform::SecretUrl, size: u32) -> Result<PgPool> {
     let options = options.application_name(APPLICATION);
     PgPoolOptions::new()
         .max_connections(size)
-        .acquire_timeout(Duration::from_secs(60))
+        .acquire_timeout(ACQUIRE)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 // Commits stay synchronous: a chunk retried in the same run after its server went
@@ -207,8 +211,8 @@ pub async fn load_chunk_retrying(
     super::retrying("", warn, Error::is_server_gone, |attempt| {
         let context = context.clone();
         async move {
-            // The pool's acquire is bounded (60 s); so is a fresh session's first answer.
-            let (mut conn, pid) = tokio::time::timeout(stall::CHECK, async {
+            // The pool's acquire is bounded; so is a session's first answer.
+            let (mut conn, pid) = tokio::time::timeout(ACQUIRE + stall::CHECK, async {
                 let mut conn = pool.acquire().await.map_err(db("connecting"))?;
                 let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
                     .fetch_one(&mut *conn)
@@ -220,7 +224,7 @@ pub async fn load_chunk_retrying(
             .unwrap_or_else(|_| {
                 Err(Error::Stalled {
                     context: context.clone(),
-                    after: stall::CHECK,
+                    after: ACQUIRE + stall::CHECK,
                     why: "no session to be had".into(),
                 })
             })?;
