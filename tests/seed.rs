@@ -199,9 +199,10 @@ async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
     s.finish().await;
 }
 
-/// A PostgreSQL restart as the seed sees it: its backends terminated in the middle of a COPY
-/// (`57P01`, what a server shutting down sends each session). The seed tries each such chunk
-/// again on a new connection and finishes in the same run, with every row once.
+/// A PostgreSQL restart as the seed sees it: its backends terminated in the middle of a COPY,
+/// then of a rebuild (`57P01`, what a server shutting down sends each session). The seed tries
+/// each again on a new connection and finishes in the same run, with every row once and every
+/// key, index and foreign key in place.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_seed_rides_out_its_connections_being_terminated() {
     let s = Seeder::new().await;
@@ -212,21 +213,45 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start shopbench");
+    let terminate = |filter: &'static str| {
+        format!(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = '{}' \
+               AND state = 'active' AND {filter}",
+            generator::load::postgres::APPLICATION
+        )
+    };
     // Terminate the seed's sessions while they COPY, a few times over the load.
     let mut terminated = 0;
+    let mut holder = s.admin().await;
     while terminated < 3 && child.try_wait().unwrap().is_none() {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
-             WHERE datname = current_database() AND application_name = $1 \
-               AND state = 'active' AND query LIKE 'COPY%'",
-        )
-        .bind(generator::load::postgres::APPLICATION)
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
+        let n: i64 = sqlx::query_scalar(&terminate("query LIKE 'COPY%'"))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if n > 0 && terminated == 0 {
+            // The keys were dropped before the first COPY; rebuilding shop.tenants' primary key
+            // (ACCESS EXCLUSIVE) will wait on this lock, which the load does not.
+            sqlx::raw_sql("BEGIN; LOCK TABLE shop.tenants IN ACCESS SHARE MODE")
+                .execute(&mut holder)
+                .await
+                .unwrap();
+        }
         terminated += n;
         tokio::time::sleep(Duration::from_millis(if n > 0 { 500 } else { 20 })).await;
     }
+    // Then a rebuild, caught waiting on that lock (so surely running), terminated once.
+    let mut rebuilds_cut: i64 = 0;
+    while terminated > 0 && rebuilds_cut == 0 && child.try_wait().unwrap().is_none() {
+        rebuilds_cut = sqlx::query_scalar(&terminate(
+            "wait_event_type = 'Lock' AND query LIKE '%restore_load_object%'",
+        ))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
     let out = child.wait_with_output().unwrap();
     let text = ok(&out);
     // Counted only if the seed was still loading when its sessions were cut (it always is on
@@ -235,6 +260,11 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
     assert!(
         text.contains("warning: ") && text.contains("(attempt 1 of 5): trying again"),
         "{text}"
+    );
+    assert_eq!(rebuilds_cut, 1, "no rebuild was caught waiting: {text}");
+    assert!(
+        text.contains("warning: rebuilding shop.tenants"),
+        "the rebuild's retry: {text}"
     );
     // Exactly once: every table's count equals the plan, no orphans, the invariants hold.
     let verified = ok(&s.run(&["verify"]));

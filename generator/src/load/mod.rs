@@ -304,15 +304,20 @@ pub async fn run(
 
     // Keys and indexes, every table's statistics, then the foreign keys (see rebuild.rs).
     let t = Instant::now();
-    let rebuilds = rebuild(pool, options.jobs, &analyzed_tables()).await?;
+    let warn = |line: &str| progress.warn(line);
+    let rebuilds = rebuild(pool, options.jobs, &analyzed_tables(), &warn).await?;
     finished("indexes", t);
     progress.say("keys and indexes built, tables analyzed, foreign keys validated");
 
     let t = Instant::now();
-    sqlx::query("SELECT shop.refresh_product_analytics()")
-        .execute(pool)
-        .await
-        .map_err(crate::error::db("refreshing shop.product_analytics"))?;
+    // A refresh recomputes the whole table in one transaction: safe to repeat.
+    retrying("", &warn, crate::error::Error::is_server_gone, |_| async {
+        sqlx::query("SELECT shop.refresh_product_analytics()")
+            .execute(pool)
+            .await
+            .map_err(crate::error::db("refreshing shop.product_analytics"))
+    })
+    .await?;
     finished("analytics", t);
 
     if let Some(url) = &targets.search {

@@ -23,7 +23,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use sqlx::PgPool;
 
 use super::postgres::{self, Deferred};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use results::seed::Rebuild;
 
 /// One piece of the rebuild.
@@ -187,8 +187,16 @@ impl Plan {
 }
 
 /// Rebuilds the deferred keys, indexes and foreign keys and ANALYZEs `tables` (qualified names),
-/// `jobs` at a time; says how long each took (slowest first).
-pub async fn rebuild(pool: &PgPool, jobs: usize, tables: &[String]) -> Result<Vec<Rebuild>> {
+/// `jobs` at a time; says how long each took (slowest first). A rebuild whose server goes away (a
+/// restart, a terminated backend) is tried again like a chunk, `warn` told: each is one
+/// transaction that also removes its deferral record, so a crash undoes all of it and a
+/// repeated one finds nothing left to do; ANALYZE can run twice.
+pub async fn rebuild(
+    pool: &PgPool,
+    jobs: usize,
+    tables: &[String],
+    warn: &(dyn Fn(&str) + Sync),
+) -> Result<Vec<Rebuild>> {
     let objects = postgres::deferred(pool).await?;
     let sized = postgres::table_sizes(pool, tables).await?;
     let plan = Arc::new(Plan::new(objects, &sized));
@@ -213,10 +221,13 @@ pub async fn rebuild(pool: &PgPool, jobs: usize, tables: &[String]) -> Result<Ve
             let plan = plan.clone();
             tasks.push(async move {
                 let started = Instant::now();
-                let result = match &plan.work[i] {
-                    Work::Object(d) => postgres::restore(pool, &d.name).await,
-                    Work::Analyze { table, .. } => postgres::analyze(pool, table).await,
-                };
+                let result = super::retrying("", warn, Error::is_server_gone, |_| async {
+                    match &plan.work[i] {
+                        Work::Object(d) => postgres::restore(pool, &d.name).await,
+                        Work::Analyze { table, .. } => postgres::analyze(pool, table).await,
+                    }
+                })
+                .await;
                 (i, started.elapsed().as_secs_f64(), result)
             });
         }
