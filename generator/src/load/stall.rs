@@ -168,9 +168,14 @@ pub async fn watched<T>(
             return done;
         }
         let now = steps.now();
-        // A look that cannot be had in time (the server itself stalled, no connection to spare)
-        // decides nothing but the overall bound.
-        let session = match tokio::time::timeout(CHECK, look(pool, pid)).await {
+        // The attempt goes on while its session is looked at. A look that cannot be had in time
+        // (the server itself stalled, no connection to spare) decides nothing but the overall
+        // bound.
+        let looked = tokio::select! {
+            done = &mut attempt => return done,
+            looked = tokio::time::timeout(CHECK, look(pool, pid)) => looked,
+        };
+        let session = match looked {
             Ok(Ok(session)) => session,
             _ => {
                 if started.elapsed() >= CHUNK_TIMEOUT {
