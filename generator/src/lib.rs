@@ -21,7 +21,9 @@
 //! - `load/`: the loaders: PostgreSQL (parallel COPY, exactly-once chunks, deferred indexes,
 //!   rebuilt by `rebuild.rs`: keys, ANALYZE, then foreign keys, never two whose locks collide),
 //!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress,
-//!   the seed summary, and the watch that names sessions holding locks the seed waits for.
+//!   the seed summary, the watch that names sessions holding locks the seed waits for, and
+//!   `stall.rs`, the watchdog that reads an unanswered chunk's session and abandons an attempt
+//!   nothing will ever move.
 //! - `fingerprint.rs`: the data fingerprint (configuration, plan and a digest of the data);
 //!   `sample.rs`: the deterministic sample of every table that digest (and the golden test) hash.
 //! - `verify.rs`: `shopbench verify`: counts, orphans, invariants, distributions.
