@@ -83,6 +83,18 @@ where
     }
 }
 
+/// [`retrying`] for a PostgreSQL step that is safe to repeat, again only when its server went
+/// away ([`crate::error::Error::is_server_gone`]).
+async fn retrying_when_gone<T, Fut>(
+    warn: &(dyn Fn(&str) + Sync),
+    attempt: impl FnMut(u32) -> Fut,
+) -> Result<T>
+where
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    retrying("", warn, crate::error::Error::is_server_gone, attempt).await
+}
+
 /// Runs `f` on every item with at most `jobs` at a time; stops at the first error.
 async fn parallel<T, F, Fut>(items: Vec<T>, jobs: usize, f: F) -> Result<()>
 where
@@ -192,12 +204,8 @@ async fn load_clickhouse_phase(
         async move {
             let warn = |line: &str| progress.warn(line);
             // The chunk's records in PostgreSQL ride out its restart as the chunks do.
-            let gone = crate::error::Error::is_server_gone;
             if !resumed {
-                retrying("", &warn, gone, |_| {
-                    clickhouse::mark_started(pool, phase, c)
-                })
-                .await?;
+                retrying_when_gone(&warn, |_| clickhouse::mark_started(pool, phase, c)).await?;
             }
             let (rows, again) =
                 clickhouse::insert_chunk_retrying(target, model, phase, c, hours, resumed, &warn)
@@ -205,10 +213,7 @@ async fn load_clickhouse_phase(
             if again {
                 twice.store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            retrying("", &warn, gone, |_| {
-                clickhouse::mark_done(pool, phase, c, rows, 0)
-            })
-            .await?;
+            retrying_when_gone(&warn, |_| clickhouse::mark_done(pool, phase, c, rows, 0)).await?;
             progress.add(
                 &name,
                 if phase == Phase::ChOrderFacts {
@@ -311,7 +316,7 @@ pub async fn run(
 
     let t = Instant::now();
     // A refresh recomputes the whole table in one transaction: safe to repeat.
-    retrying("", &warn, crate::error::Error::is_server_gone, |_| async {
+    retrying_when_gone(&warn, |_| async {
         sqlx::query("SELECT shop.refresh_product_analytics()")
             .execute(pool)
             .await

@@ -208,7 +208,7 @@ pub async fn load_chunk_retrying(
     warn: &(dyn Fn(&str) + Sync),
 ) -> Result<()> {
     let context = format!("loading chunk {chunk} of {}", phase.name());
-    super::retrying("", warn, Error::is_server_gone, |attempt| {
+    super::retrying_when_gone(warn, |attempt| {
         let context = context.clone();
         async move {
             // The pool's acquire is bounded; so is a session's first answer.

@@ -23,7 +23,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use sqlx::PgPool;
 
 use super::postgres::{self, Deferred};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use results::seed::Rebuild;
 
 /// One piece of the rebuild.
@@ -221,7 +221,7 @@ pub async fn rebuild(
             let plan = plan.clone();
             tasks.push(async move {
                 let started = Instant::now();
-                let result = super::retrying("", warn, Error::is_server_gone, |_| async {
+                let result = super::retrying_when_gone(warn, |_| async {
                     match &plan.work[i] {
                         Work::Object(d) => postgres::restore(pool, &d.name).await,
                         Work::Analyze { table, .. } => postgres::analyze(pool, table).await,

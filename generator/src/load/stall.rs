@@ -111,33 +111,43 @@ pub enum Verdict {
     Abandon(String),
 }
 
-/// The decision, from two consecutive looks (`before` is the previous one, with the client's
-/// steps then) and how long the attempt has run.
+/// What a look found that the next one needs: the round trips done then, and whether the server
+/// was stuck on its client.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Look {
+    done: u32,
+    stuck: bool,
+}
+
+/// The decision on a look at the session (`None`: gone), given the client's steps then (round
+/// trips done, pushing data), the previous look and how long the attempt has run; with what
+/// this look found, for the next.
 pub fn verdict(
     now: Option<&Session>,
-    steps: (u32, bool),
-    before: Option<&(Option<Session>, (u32, bool))>,
+    (done, sending): (u32, bool),
+    before: Option<Look>,
     elapsed: Duration,
-) -> Verdict {
+) -> (Verdict, Look) {
+    let stuck = now.is_some_and(|s| s.stuck_on_client(sending));
+    let look = Look { done, stuck };
     let Some(session) = now else {
-        return Verdict::Abandon("its session is gone from the server".into());
+        return (
+            Verdict::Abandon("its session is gone from the server".into()),
+            look,
+        );
     };
-    if session.waits_on_lock() {
-        return Verdict::Wait;
-    }
-    let (done, sending) = steps;
-    let stuck_before = before.is_some_and(|(s, (d, was_sending))| {
-        *d == done && s.as_ref().is_some_and(|s| s.stuck_on_client(*was_sending))
-    });
-    if session.stuck_on_client(sending) && stuck_before {
-        return Verdict::Abandon(format!(
+    let verdict = if session.waits_on_lock() {
+        Verdict::Wait
+    } else if stuck && before.is_some_and(|b| b.stuck && b.done == done) {
+        Verdict::Abandon(format!(
             "the server waits on the client while the client waits on the server ({session})"
-        ));
-    }
-    if elapsed >= CHUNK_TIMEOUT {
-        return Verdict::Abandon(format!("its session is {session}"));
-    }
-    Verdict::Wait
+        ))
+    } else if elapsed >= CHUNK_TIMEOUT {
+        Verdict::Abandon(format!("its session is {session}"))
+    } else {
+        Verdict::Wait
+    };
+    (verdict, look)
 }
 
 /// The session of backend `pid`, or `None` if there is none; `Err` if it could not be read.
@@ -162,7 +172,7 @@ pub async fn watched<T>(
 ) -> Result<T> {
     let started = Instant::now();
     let mut attempt = std::pin::pin!(attempt);
-    let mut before: Option<(Option<Session>, (u32, bool))> = None;
+    let mut before: Option<Look> = None;
     loop {
         if let Ok(done) = tokio::time::timeout(CHECK, &mut attempt).await {
             return done;
@@ -188,8 +198,10 @@ pub async fn watched<T>(
                 continue;
             }
         };
-        match verdict(session.as_ref(), now, before.as_ref(), started.elapsed()) {
-            Verdict::Wait => before = Some((session, now)),
+        let (decided, look) = verdict(session.as_ref(), now, before, started.elapsed());
+        before = Some(look);
+        match decided {
+            Verdict::Wait => {}
             Verdict::Abandon(why) => {
                 // So the abandoned transaction cannot commit behind the next attempt's back.
                 let _ = tokio::time::timeout(
@@ -213,6 +225,18 @@ pub async fn watched<T>(
 mod tests {
     use super::*;
 
+    /// The verdict on `now`, the previous look (if any) having seen that session with those
+    /// steps.
+    fn decide(
+        now: Option<&Session>,
+        steps: (u32, bool),
+        before: Option<&(Option<Session>, (u32, bool))>,
+        elapsed: Duration,
+    ) -> Verdict {
+        let before = before.map(|(s, st)| verdict(s.as_ref(), *st, None, Duration::ZERO).1);
+        verdict(now, steps, before, elapsed).0
+    }
+
     fn session(state: &str, wait: Option<(&str, &str)>) -> Session {
         Session {
             state: Some(state.into()),
@@ -227,36 +251,36 @@ mod tests {
         let read = session("active", Some(("Client", "ClientRead")));
         let early = Duration::from_secs(30);
         // The first look alone decides nothing: the client may have been between two messages.
-        assert_eq!(verdict(Some(&read), (3, false), None, early), Verdict::Wait);
+        assert_eq!(decide(Some(&read), (3, false), None, early), Verdict::Wait);
         let first = (Some(read.clone()), (3, false));
-        let second = verdict(Some(&read), (3, false), Some(&first), early);
+        let second = decide(Some(&read), (3, false), Some(&first), early);
         assert!(
             matches!(&second, Verdict::Abandon(why) if why.contains("ClientRead")),
             "{second:?}"
         );
         // A round trip completed between the looks: progress, so wait.
         assert_eq!(
-            verdict(Some(&read), (4, false), Some(&first), early),
+            decide(Some(&read), (4, false), Some(&first), early),
             Verdict::Wait
         );
         // The client is pushing COPY data: the server waits on it as it should, unless it is
         // blocked writing to the client (which is not reading while it pushes).
         let pushing = (Some(read.clone()), (3, true));
         assert_eq!(
-            verdict(Some(&read), (3, true), Some(&pushing), early),
+            decide(Some(&read), (3, true), Some(&pushing), early),
             Verdict::Wait
         );
         let write = session("active", Some(("Client", "ClientWrite")));
         let first = (Some(write.clone()), (3, true));
         assert!(matches!(
-            verdict(Some(&write), (3, true), Some(&first), early),
+            decide(Some(&write), (3, true), Some(&first), early),
             Verdict::Abandon(why) if why.contains("ClientWrite")
         ));
         // Idle in a transaction while the client waits for an answer: the same stall.
         let idle = session("idle in transaction", None);
         let first = (Some(idle.clone()), (5, false));
         assert!(matches!(
-            verdict(Some(&idle), (5, false), Some(&first), early),
+            decide(Some(&idle), (5, false), Some(&first), early),
             Verdict::Abandon(_)
         ));
     }
@@ -266,22 +290,22 @@ mod tests {
         let late = CHUNK_TIMEOUT + Duration::from_secs(1);
         let mut lock = session("active", Some(("Lock", "relation")));
         lock.blocked_by = vec![4242];
-        assert_eq!(verdict(Some(&lock), (1, false), None, late), Verdict::Wait);
+        assert_eq!(decide(Some(&lock), (1, false), None, late), Verdict::Wait);
         assert_eq!(
             lock.to_string(),
             "active, waiting on Lock/relation, blocked by pid 4242"
         );
         let working = session("active", None);
         assert_eq!(
-            verdict(Some(&working), (1, false), None, CHECK),
+            decide(Some(&working), (1, false), None, CHECK),
             Verdict::Wait
         );
         assert!(matches!(
-            verdict(Some(&working), (1, false), None, late),
+            decide(Some(&working), (1, false), None, late),
             Verdict::Abandon(why) if why.contains("active, not waiting")
         ));
         assert!(matches!(
-            verdict(None, (1, false), None, CHECK),
+            decide(None, (1, false), None, CHECK),
             Verdict::Abandon(why) if why.contains("gone")
         ));
     }
