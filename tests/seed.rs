@@ -200,9 +200,10 @@ async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
 }
 
 /// A PostgreSQL restart as the seed sees it: its backends terminated in the middle of a COPY,
-/// then of a rebuild (`57P01`, what a server shutting down sends each session). The seed tries
-/// each again on a new connection and finishes in the same run, with every row once and every
-/// key, index and foreign key in place.
+/// then of the bulk-load window's close, then of a rebuild (`57P01`, what a server shutting down
+/// sends each session). The seed tries each again on a new connection and finishes in the same
+/// run, with every row once, the window closed once and every key, index and foreign key in
+/// place.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_seed_rides_out_its_connections_being_terminated() {
     let s = Seeder::new().await;
@@ -224,6 +225,7 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
     // Terminate the seed's sessions while they COPY, a few times over the load.
     let mut terminated = 0;
     let mut holder = s.admin().await;
+    let mut orders_holder = s.admin().await;
     while terminated < 3 && child.try_wait().unwrap().is_none() {
         let n: i64 = sqlx::query_scalar(&terminate("query LIKE 'COPY%'"))
             .fetch_one(&mut conn)
@@ -236,10 +238,32 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
                 .execute(&mut holder)
                 .await
                 .unwrap();
+            // Closing the window turns the audit triggers back on (SHARE ROW EXCLUSIVE on each
+            // orders partition), which waits on this; the COPYs (ROW EXCLUSIVE) do not.
+            sqlx::raw_sql("BEGIN; LOCK TABLE shop.orders IN ROW EXCLUSIVE MODE")
+                .execute(&mut orders_holder)
+                .await
+                .unwrap();
         }
         terminated += n;
         tokio::time::sleep(Duration::from_millis(if n > 0 { 500 } else { 20 })).await;
     }
+    // Then the window's close, caught waiting on its lock, terminated once; its retry goes
+    // through once the lock is released.
+    let mut closes_cut: i64 = 0;
+    while terminated > 0 && closes_cut == 0 && child.try_wait().unwrap().is_none() {
+        closes_cut = sqlx::query_scalar(&terminate(
+            "wait_event_type = 'Lock' AND query LIKE '%close_bulk_load%'",
+        ))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut orders_holder)
+        .await
+        .unwrap();
     // Then a rebuild, caught waiting on that lock (so surely running), terminated once.
     let mut rebuilds_cut: i64 = 0;
     while terminated > 0 && rebuilds_cut == 0 && child.try_wait().unwrap().is_none() {
@@ -261,11 +285,27 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
         text.contains("warning: ") && text.contains("(attempt 1 of 5): trying again"),
         "{text}"
     );
+    assert_eq!(
+        closes_cut, 1,
+        "the window's close was not caught waiting: {text}"
+    );
+    assert!(
+        text.contains("warning: closing the bulk-load window"),
+        "the close's retry: {text}"
+    );
     assert_eq!(rebuilds_cut, 1, "no rebuild was caught waiting: {text}");
     assert!(
         text.contains("warning: rebuilding shop.tenants"),
         "the rebuild's retry: {text}"
     );
+    // The window opened and closed once each, its close's retry notwithstanding.
+    let marks: Vec<String> = sqlx::query_scalar(
+        "SELECT operation FROM audit.log WHERE table_name = 'shopbench_meta.bulk_load_windows' ORDER BY logged_at",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(marks, ["BULK_LOAD_STARTED", "BULK_LOAD_FINISHED"]);
     // Exactly once: every table's count equals the plan, no orphans, the invariants hold.
     let verified = ok(&s.run(&["verify"]));
     assert!(verified.contains("0 failed"), "{verified}");

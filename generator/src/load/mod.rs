@@ -268,9 +268,17 @@ pub async fn run(
         ));
     }
 
+    // The steps outside the chunks are each safe to repeat (a resumed seed repeats them too:
+    // partitions made if missing, objects deferred if not yet, a window opened if not open, a
+    // window closed or its recorded counts read), so a server going away is ridden out here as
+    // it is in the chunks and the rebuilds.
+    let warn = |line: &str| progress.warn(line);
     let t = Instant::now();
     let history_start = model.history.start_us() - DAY_US;
-    let deferred = postgres::prepare(pool, history_start, model.config.as_of_us).await?;
+    let deferred = retrying_when_gone(&warn, |_| {
+        postgres::prepare(pool, history_start, model.config.as_of_us)
+    })
+    .await?;
     finished("prepare", t);
     progress.say(&format!(
         "partitions ready; {deferred} keys, indexes and foreign keys deferred until the load is done"
@@ -279,7 +287,16 @@ pub async fn run(
     // The financial rows' audit entries are written as data inside an audited bulk-load window
     // (schema/postgres/0012): opened here (or found open by a resumed seed), closed once every
     // PostgreSQL phase is in.
-    let window = postgres::open_window(pool, &model.config).await?;
+    let config = &model.config;
+    let window = retrying_when_gone(&warn, |attempt| async move {
+        match postgres::open_window(pool, config).await? {
+            // Found open by a second attempt: most likely opened by the first, whose answer
+            // was lost.
+            postgres::Window::Open if attempt > 1 => Ok(postgres::Window::Opened),
+            window => Ok(window),
+        }
+    })
+    .await?;
     progress.say(&format!(
         "bulk-load window {} ({}): audit entries written as data",
         crate::fingerprint::run_id(&model.config),
@@ -302,14 +319,16 @@ pub async fn run(
     };
     if window != postgres::Window::Closed {
         let t = Instant::now();
-        let counts = postgres::close_window(pool, &model.config, &data_digest).await?;
+        let counts = retrying_when_gone(&warn, |_| {
+            postgres::close_window(pool, &model.config, &data_digest)
+        })
+        .await?;
         finished("window", t);
         progress.say(&format!("bulk-load window closed: {counts}"));
     }
 
     // Keys and indexes, every table's statistics, then the foreign keys (see rebuild.rs).
     let t = Instant::now();
-    let warn = |line: &str| progress.warn(line);
     let rebuilds = rebuild(pool, options.jobs, &analyzed_tables(), &warn).await?;
     finished("indexes", t);
     progress.say("keys and indexes built, tables analyzed, foreign keys validated");

@@ -148,13 +148,29 @@ pub async fn open_window(pool: &PgPool, config: &SeedConfig) -> Result<Window> {
 
 /// Closes the window: the audit triggers on again, the loader's INSERT on the log revoked,
 /// BULK_LOAD_FINISHED recorded with per-table counts and `digest`. Returns the counts.
+///
+/// Safe to repeat: a window this run already closed (a close whose commit landed but whose
+/// answer was lost with the server) gives the counts recorded then, and nothing is recorded
+/// twice.
 pub async fn close_window(
     pool: &PgPool,
     config: &SeedConfig,
     digest: &str,
 ) -> Result<serde_json::Value> {
+    let run = crate::fingerprint::run_id(config);
+    let closed: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT counts FROM shopbench_meta.bulk_load_windows \
+          WHERE run_id = $1 AND closed_at IS NOT NULL",
+    )
+    .bind(run)
+    .fetch_optional(pool)
+    .await
+    .map_err(db("closing the bulk-load window"))?;
+    if let Some(counts) = closed {
+        return Ok(counts);
+    }
     sqlx::query_scalar("SELECT shopbench_meta.close_bulk_load($1, $2)")
-        .bind(crate::fingerprint::run_id(config))
+        .bind(run)
         .bind(digest)
         .fetch_one(pool)
         .await

@@ -204,17 +204,24 @@ pub async fn watched<T>(
             Verdict::Wait => {}
             Verdict::Abandon(why) => {
                 // So the abandoned transaction cannot commit behind the next attempt's back.
-                let _ = tokio::time::timeout(
+                // (Were it to, the chunk's record would make the next attempt's commit fail on
+                // its key rather than load the rows twice.)
+                let ended = tokio::time::timeout(
                     CHECK,
-                    sqlx::query("SELECT pg_terminate_backend($1)")
+                    sqlx::query_scalar::<_, bool>("SELECT pg_terminate_backend($1)")
                         .bind(pid)
-                        .execute(pool),
+                        .fetch_one(pool),
                 )
                 .await;
+                let ended = match ended {
+                    Ok(Ok(true)) => "terminated",
+                    Ok(Ok(false)) => "already gone",
+                    Ok(Err(_)) | Err(_) => "not terminated (no answer)",
+                };
                 return Err(Error::Stalled {
                     context,
                     after: started.elapsed(),
-                    why: format!("{why}; session pid {pid} terminated"),
+                    why: format!("{why}; session pid {pid} {ended}"),
                 });
             }
         }
