@@ -19,6 +19,7 @@
 //! worker allocates nothing per successful operation: its call and recorders are reused. An
 //! operation that panics is a failure of class `panic`; its worker carries on.
 
+use results::run::ClientPriority;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -95,6 +96,9 @@ pub struct Outcome {
     pub measured: Duration,
     pub interrupted: bool,
     pub pacing: PacingCost,
+    /// How the client threads were scheduled ([`crate::priority`]; set by the session, which
+    /// owns them: `Normal` from the engine alone).
+    pub priority: ClientPriority,
 }
 
 /// What waiting for intended starts cost the workers (open model).
@@ -609,6 +613,7 @@ pub async fn run_on(
         measured,
         interrupted: interrupted_at.is_some(),
         pacing,
+        priority: ClientPriority::Normal,
     }
 }
 
