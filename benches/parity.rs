@@ -42,7 +42,6 @@ use hdrhistogram::Histogram;
 use generator::load::postgres as pgload;
 use platform::services;
 use results::load::Shard;
-use results::run::ClientPriority;
 use scenarios::alarm::Timer;
 use scenarios::engine::{self, Plan};
 use scenarios::pacing::{Arrivals, Pacing, Profile};
@@ -287,7 +286,7 @@ impl Bench {
         }
     }
 
-    async fn open(&self, rate: f64) -> (Open, Open, f64, ClientPriority) {
+    async fn open(&self, rate: f64) -> (Open, Open, f64) {
         let (out, cpu_us) = self
             .engine(
                 Pacing::Open {
@@ -321,7 +320,7 @@ impl Bench {
             cpu_us: cpu / pg.done.max(1) as f64 * 1e6,
             ..pg
         };
-        (engine, pg, spun_us, out.priority)
+        (engine, pg, spun_us)
     }
 }
 
@@ -426,7 +425,6 @@ async fn main() {
             timeout: Duration::from_secs(10),
             client_threads: Some(connections.min(2) as usize),
             connections: connections as usize,
-            priority: results::load::Priority::Auto,
         },
     )
     .await
@@ -474,7 +472,7 @@ async fn main() {
     );
     let mut pass = true;
     for rate in rates {
-        let (sb, pg, spun_us, priority) = bench.open(rate).await;
+        let (sb, pg, spun_us) = bench.open(rate).await;
         println!("\nopen model, {rate}/s (Poisson)   latency p50    p90      p99     start lag p50  p99    client CPU/op");
         for (name, o) in [("pgbench -R", &pg), ("shopbench", &sb)] {
             println!(
@@ -501,10 +499,7 @@ async fn main() {
             "  {:<28} {r50:>7.2}×    {r90:>7.2}×    {r99:>7.2}×",
             "shopbench / pgbench"
         );
-        println!(
-            "  pacing: {spun_us:.1} µs per operation waited out by yielding before the intended start; client threads: {}",
-            priority.describe()
-        );
+        println!("  pacing: {spun_us:.1} µs per operation waited out by yielding before the intended start");
         let ok = [r50 <= 1.10, r99 <= 1.25, lag50 <= 50, lag99 <= 200];
         println!(
             "  targets: p50 ≤ 1.10× {}   p99 ≤ 1.25× {}   start lag p50 ≤ 50 µs {}   p99 ≤ 200 µs {}",

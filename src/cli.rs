@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 pub use generator::Scale;
 use platform::services::Service;
-use results::load::{Arrivals, Priority, Shape, Shard};
+use results::load::{Arrivals, Shape, Shard};
 
 pub use crate::commands::store::Place;
 
@@ -225,11 +225,6 @@ pub struct EngineArgs {
     /// machine's cores, at least one)
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub client_threads: Option<u32>,
-    /// Client threads' scheduling: auto (real-time for the open model where permitted, so
-    /// operations start on time whatever else runs), realtime (refused where not permitted:
-    /// needs root, CAP_SYS_NICE or `ulimit -r` ≥ 1), normal
-    #[arg(long, value_enum, default_value_t = Priority::Auto)]
-    pub priority: Priority,
 }
 
 #[derive(Debug, Clone, Args)]

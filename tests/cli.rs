@@ -296,32 +296,6 @@ fn bad_input_is_one_line_exit_code_2_and_nothing_written() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// `--priority realtime` where real-time scheduling is not permitted (the binary run without
-/// `CAP_SYS_NICE`, through util-linux's `setpriv`; no `ulimit -r`): one line, exit 2, nothing
-/// written. `auto` goes on with normal scheduling instead (tested in `run::`).
-#[test]
-fn real_time_priority_not_permitted_is_refused_before_anything_is_written() {
-    let dir = temp_dir();
-    for line in [
-        "run --mix point-read --rate 10 --priority realtime --out out",
-        "capacity --mix point-read --priority realtime --out out",
-    ] {
-        let out = Command::new("setpriv")
-            .args(["--bounding-set", "-sys_nice", "--"])
-            .arg(env!("CARGO_BIN_EXE_shopbench"))
-            .args(["--workdir", ".shopbench"])
-            .args(line.split_whitespace())
-            .env_remove("DATABASE_URL")
-            .env_remove("SHOPBENCH_CONFIG")
-            .current_dir(&dir)
-            .output()
-            .expect("setpriv (util-linux) runs shopbench");
-        assert_bad_input(&out, &["--priority realtime", "CAP_SYS_NICE"], None);
-        assert!(tree(&dir).is_empty(), "{line}: wrote something");
-    }
-    std::fs::remove_dir_all(&dir).ok();
-}
-
 #[test]
 fn unreachable_database_is_exit_code_3_without_the_password() {
     let o = shopbench(&[

@@ -198,15 +198,6 @@ async fn three_shards_run_the_one_generator_schedule_into_s3_and_merge_exactly()
     );
     let target: f64 = m.merged_from.iter().filter_map(|g| g.target_rate).sum();
     assert!((target - 60.0).abs() < 1e-9, "{target}");
-    // The three generators' threads were scheduled alike, so the merge says how.
-    assert!(parts
-        .iter()
-        .all(|r| r.schedule.client_priority == parts[0].schedule.client_priority));
-    assert_eq!(
-        m.schedule.client_priority,
-        parts[0].schedule.client_priority
-    );
-    assert!(m.schedule.client_priority.is_some());
     let html = std::fs::read_to_string(merged_dir.join("report.html")).unwrap();
     assert!(html.contains("Load generators") && html.contains("shard 2/3"));
 

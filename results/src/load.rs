@@ -38,33 +38,6 @@ pub enum Arrivals {
     Poisson,
 }
 
-/// How the load generator's client threads are to be scheduled (`--priority`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
-#[serde(rename_all = "lowercase")]
-pub enum Priority {
-    /// Real-time for the open model where permitted (its starts have a moment to keep), normal
-    /// otherwise.
-    #[default]
-    Auto,
-    /// Real-time for every run; refused where not permitted.
-    Realtime,
-    /// Normal scheduling always.
-    Normal,
-}
-
-impl Priority {
-    /// Whether a run of this model gets real-time priority.
-    pub fn wanted(self, open_model: bool) -> bool {
-        match self {
-            Priority::Auto => open_model,
-            Priority::Realtime => true,
-            Priority::Normal => false,
-        }
-    }
-}
-
 /// The load profile's shape over the measured window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -295,12 +295,6 @@ fn schedule(all: &[&RunResults]) -> Result<ScheduleSummary, Error> {
             .map(|x| x.pacing_us_per_op.map(|p| p * x.scheduled as f64))
             .sum::<Option<f64>>()
             .map(|total| total / s.iter().map(|x| x.scheduled).sum::<u64>().max(1) as f64),
-        // Known only if every generator's threads were scheduled alike.
-        client_priority: s
-            .iter()
-            .map(|x| x.client_priority)
-            .reduce(|a, b| if a == b { a } else { None })
-            .flatten(),
         note: if keeping_up {
             format!("all {} load generators kept to their schedules", s.len())
         } else {

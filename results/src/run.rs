@@ -153,36 +153,6 @@ pub struct ScheduleSummary {
     /// (the high-resolution pacing's CPU), µs per intended start. Absent in older files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pacing_us_per_op: Option<f64>,
-    /// How the load generator's client threads were scheduled. Absent in older files, and in a
-    /// merge of generators that differ.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_priority: Option<ClientPriority>,
-}
-
-/// How a run's client threads were scheduled (what the start lag's tail depends on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ClientPriority {
-    /// Real-time (`SCHED_FIFO`, priority 1): a due operation's thread runs as soon as its timer
-    /// fires, ahead of normally scheduled processes.
-    Realtime,
-    /// Normal scheduling: as asked (`--priority normal`), or the closed model's default.
-    Normal,
-    /// Real-time was wanted but not permitted (needs root, `CAP_SYS_NICE` or `ulimit -r` ≥ 1):
-    /// normal scheduling, so the start lag's tail includes the system's scheduling delays.
-    NotPermitted,
-}
-
-impl ClientPriority {
-    /// As the reports say it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            ClientPriority::Realtime => "real-time (SCHED_FIFO 1)",
-            ClientPriority::Normal => "normal",
-            ClientPriority::NotPermitted => "normal (real-time not permitted)",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -19,7 +19,6 @@
 //! worker allocates nothing per successful operation: its call and recorders are reused. An
 //! operation that panics is a failure of class `panic`; its worker carries on.
 
-use results::run::ClientPriority;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -96,9 +95,6 @@ pub struct Outcome {
     pub measured: Duration,
     pub interrupted: bool,
     pub pacing: PacingCost,
-    /// How the client threads were scheduled ([`crate::priority`]; set by the session, which
-    /// owns them: `Normal` from the engine alone).
-    pub priority: ClientPriority,
 }
 
 /// What waiting for intended starts cost the workers (open model).
@@ -613,7 +609,6 @@ pub async fn run_on(
         measured,
         interrupted: interrupted_at.is_some(),
         pacing,
-        priority: ClientPriority::Normal,
     }
 }
 

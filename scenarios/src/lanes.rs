@@ -55,25 +55,6 @@ impl Lanes {
         std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
     }
 
-    /// Every lane thread to real-time priority (`true`) or back to normal; see
-    /// [`crate::priority`]. Whether every lane got it: where one could not, none keeps it.
-    pub async fn set_realtime(&self, on: bool) -> bool {
-        let mut all = true;
-        for h in &self.handles {
-            let set = h.spawn(async move {
-                match on {
-                    true => crate::priority::raise_current(),
-                    false => crate::priority::lower_current(),
-                }
-            });
-            all &= matches!(set.await, Ok(Ok(())));
-        }
-        if on && !all {
-            Box::pin(self.set_realtime(false)).await;
-        }
-        all
-    }
-
     pub fn handles(&self) -> &[Handle] {
         &self.handles
     }

@@ -15,8 +15,6 @@
 //! - `engine.rs`: the one worker loop and the per-second collector; Ctrl-C as a token.
 //! - `lanes.rs`: client threads, each a current-thread runtime with its own connections
 //!   (like `pgbench -j`); why not tokio's multi-thread runtime.
-//! - `priority.rs`: the open model's client threads at real-time priority (where permitted);
-//!   why, with the start lag measured both ways.
 //! - `failure.rs`: failure classes (SQLSTATE, timeout, connection, business outcome, service).
 //! - `pq/`: libpq driven from tokio (non-blocking, pipeline mode, the socket on the reactor),
 //!   values by `postgres-types`; why libpq and not tokio-postgres or sqlx.
@@ -48,7 +46,6 @@ pub mod operation;
 pub mod pacing;
 pub mod parameters;
 pub mod pq;
-pub mod priority;
 pub mod provenance;
 pub mod recorder;
 pub mod session;

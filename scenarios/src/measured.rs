@@ -132,7 +132,6 @@ pub fn schedule(plan: &Plan, outcome: &Outcome) -> ScheduleSummary {
         note,
         pacing_us_per_op: (outcome.pacing.waits > 0)
             .then(|| outcome.pacing.spun.as_secs_f64() * 1e6 / outcome.pacing.waits as f64),
-        client_priority: Some(outcome.priority),
     }
 }
 

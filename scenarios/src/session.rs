@@ -22,8 +22,6 @@ use crate::engine::{self, Entry, Lane, Outcome, Plan, Tick};
 use crate::lanes::Lanes;
 use crate::mix::Mix;
 use crate::operation::Need;
-use crate::pacing::Pacing;
-use crate::priority::Priority;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -71,8 +69,6 @@ pub struct Options {
     pub client_threads: Option<usize>,
     /// Application connections, spread over the client threads.
     pub connections: usize,
-    /// The client threads' scheduling ([`crate::priority`]).
-    pub priority: Priority,
 }
 
 pub struct Session {
@@ -81,7 +77,6 @@ pub struct Session {
     /// The client threads, and the context of each (its own application connections).
     lanes: Lanes,
     lane_contexts: Vec<Arc<Context>>,
-    priority: Priority,
     admin: PgPool,
     pub environment: Environment,
 }
@@ -235,7 +230,6 @@ impl Session {
             ctx,
             lanes,
             lane_contexts,
-            priority: options.priority,
             admin,
             environment,
         })
@@ -263,24 +257,14 @@ impl Session {
             .collect()
     }
 
-    /// Runs `plan` on the client threads (nothing observed around it), at real-time priority
-    /// if the session's [`Priority`] wants it for this plan and it is permitted.
+    /// Runs `plan` on the client threads (nothing observed around it).
     pub async fn run(
         &self,
         plan: &Plan,
         shutdown: CancellationToken,
         on_tick: impl FnMut(&Tick),
     ) -> Outcome {
-        let wanted = self
-            .priority
-            .wanted(matches!(plan.pacing, Pacing::Open { .. }));
-        let raised = wanted && self.lanes.set_realtime(true).await;
-        let mut outcome = engine::run_on(plan, self.lanes(), shutdown, on_tick).await;
-        if raised {
-            self.lanes.set_realtime(false).await;
-        }
-        outcome.priority = crate::priority::outcome(wanted, raised);
-        outcome
+        engine::run_on(plan, self.lanes(), shutdown, on_tick).await
     }
 
     /// Runs `plan` with the database observed around it; `shutdown` (Ctrl-C) ends it early.

@@ -25,7 +25,6 @@ pub async fn capacity(settings: &Settings, args: CapacityArgs) -> Result<Outcome
         ))
         .into());
     }
-    workload::check_priority(&args.engine)?;
     let mix = workload::mix(&args.mix, &args.engine.slo)?;
     workload::out_dir(&args.out)?;
     let session = workload::open(mix, &args.engine, args.engine.concurrency, settings).await?;

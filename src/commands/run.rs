@@ -44,7 +44,6 @@ fn shard(args: &RunArgs) -> Result<Shard> {
 }
 
 pub async fn run(settings: &Settings, args: RunArgs) -> Result<Outcome> {
-    workload::check_priority(&args.engine)?;
     let mix = workload::mix(&args.mix, &args.engine.slo)?;
     let shard = shard(&args)?;
     let sharded = args.shard.is_some() || args.shards.is_some();

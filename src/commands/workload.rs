@@ -4,7 +4,6 @@
 use anyhow::Result;
 use tokio_util::sync::CancellationToken;
 
-use results::load::Priority;
 use results::run::RunResults;
 use results::slo::{self, Status};
 use scenarios::engine::Tick;
@@ -46,18 +45,6 @@ pub fn out_dir(dir: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// `--priority realtime` where this process may not have it: refused before anything is
-/// written or connected.
-pub fn check_priority(engine: &EngineArgs) -> Result<()> {
-    if engine.priority == Priority::Realtime && !scenarios::priority::permitted() {
-        return Err(UsageError(
-            "--priority realtime: this process may not use real-time scheduling (it needs root, CAP_SYS_NICE or `ulimit -r` of at least 1); give --priority auto or normal".into(),
-        )
-        .into());
-    }
-    Ok(())
-}
-
 /// The session for `engine`'s options with `connections` application connections.
 pub async fn open(
     mix: Mix,
@@ -69,7 +56,6 @@ pub async fn open(
         timeout: engine.timeout,
         client_threads: engine.client_threads.map(|n| n as usize),
         connections: connections as usize,
-        priority: engine.priority,
     };
     Ok(Session::open(settings, mix, &options).await?)
 }

@@ -270,12 +270,6 @@ fn schedule(page: &mut Page, r: &RunResults) {
             Cell::num(format!("{us:.1}")),
         ]);
     }
-    if let Some(p) = s.client_priority {
-        t.row(vec![
-            Cell::text("client threads' scheduling"),
-            Cell::num(p.describe()),
-        ]);
-    }
     page.table(&t);
 }
 
