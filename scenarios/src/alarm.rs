@@ -23,6 +23,26 @@
 //! saturated machine (late wake-ups because the CPUs are busy) pacing takes no CPU from the
 //! database it measures.
 //!
+//! What is left of the start lag's tail is the operating system's, not the timer's: a thread the
+//! alarm wakes queues behind whatever runs on its core. Real-time priority for the client threads
+//! was measured and not adopted (2026-12-07, `shopbench run --mix point-read --concurrency 8
+//! --client-threads 2`, `small`, 15 s runs alternated; start lag p50 / p99 / p99.9 and the
+//! operation's service time p50, µs):
+//!
+//! | client threads | 50/s lag | 2,000/s lag | 500/s service p50 |
+//! |---|---|---|---|
+//! | normal scheduling | 2 / 97–133 / 2,239–3,343 | 17–18 / 168–179 / 2,163–2,251 | 296–317 |
+//! | `SCHED_FIFO` 1 throughout | 2 / 75–83 / 123–184 | 12–15 / 65–82 / 121–186 | 433–491 |
+//!
+//! The lag's tail all but vanished, and the database looked half as slow again: a thread woken
+//! at real-time priority by a reply runs at once on its own core, preempting the backend that
+//! just answered, where at normal priority it is placed on the idle core and the two run side by
+//! side. Raised only from the timer's wake-up to the operation's first message (lowered before
+//! it waits for a reply), the tail barely moved (p99.9 0.7–1.4 ms against 1.0–2.5 ms) and the
+//! service time p50 was still higher in 6 pairs of 6 (by 4–17%). An instrument that changes
+//! what it measures is worse than a late start that it reports, so the threads run as an
+//! application's would (and as pgbench's do).
+//!
 //! Under tokio's paused clock (the engine's tests) time is virtual, so [`Timer::Runtime`] uses
 //! tokio's own timer.
 
