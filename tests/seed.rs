@@ -199,6 +199,46 @@ async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
     s.finish().await;
 }
 
+/// The bulk-load window's own audit entries, oldest first.
+async fn window_marks(conn: &mut PgConnection) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT operation FROM audit.log WHERE table_name = 'shopbench_meta.bulk_load_windows' ORDER BY logged_at",
+    )
+    .fetch_all(conn)
+    .await
+    .unwrap()
+}
+
+/// Terminates the seed's active sessions matching `filter` (SQL on `pg_stat_activity`); how
+/// many.
+fn terminate(filter: &str) -> String {
+    format!(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = '{}' \
+           AND state = 'active' AND {filter}",
+        generator::load::postgres::APPLICATION
+    )
+}
+
+/// Waits until the seed's session running `call` waits on a lock, and terminates it: 1, or 0
+/// if the seed ended first.
+async fn cut_while_waiting(conn: &mut PgConnection, child: &mut Child, call: &str) -> i64 {
+    let sql = terminate(&format!(
+        "wait_event_type = 'Lock' AND query LIKE '%{call}%'"
+    ));
+    while child.try_wait().unwrap().is_none() {
+        let cut: i64 = sqlx::query_scalar(&sql)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        if cut > 0 {
+            return cut;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    0
+}
+
 /// A PostgreSQL restart as the seed sees it: its backends terminated in the middle of a COPY,
 /// then of the bulk-load window's close, then of a rebuild (`57P01`, what a server shutting down
 /// sends each session). The seed tries each again on a new connection and finishes in the same
@@ -214,14 +254,6 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start shopbench");
-    let terminate = |filter: &'static str| {
-        format!(
-            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
-             WHERE datname = current_database() AND application_name = '{}' \
-               AND state = 'active' AND {filter}",
-            generator::load::postgres::APPLICATION
-        )
-    };
     // Terminate the seed's sessions while they COPY, a few times over the load.
     let mut terminated = 0;
     let mut holder = s.admin().await;
@@ -250,31 +282,13 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
     }
     // Then the window's close, caught waiting on its lock, terminated once; its retry goes
     // through once the lock is released.
-    let mut closes_cut: i64 = 0;
-    while terminated > 0 && closes_cut == 0 && child.try_wait().unwrap().is_none() {
-        closes_cut = sqlx::query_scalar(&terminate(
-            "wait_event_type = 'Lock' AND query LIKE '%close_bulk_load%'",
-        ))
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let closes_cut = cut_while_waiting(&mut conn, &mut child, "close_bulk_load").await;
     sqlx::raw_sql("COMMIT")
         .execute(&mut orders_holder)
         .await
         .unwrap();
     // Then a rebuild, caught waiting on that lock (so surely running), terminated once.
-    let mut rebuilds_cut: i64 = 0;
-    while terminated > 0 && rebuilds_cut == 0 && child.try_wait().unwrap().is_none() {
-        rebuilds_cut = sqlx::query_scalar(&terminate(
-            "wait_event_type = 'Lock' AND query LIKE '%restore_load_object%'",
-        ))
-        .fetch_one(&mut conn)
-        .await
-        .unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let rebuilds_cut = cut_while_waiting(&mut conn, &mut child, "restore_load_object").await;
     sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
     let out = child.wait_with_output().unwrap();
     let text = ok(&out);
@@ -299,13 +313,10 @@ async fn a_seed_rides_out_its_connections_being_terminated() {
         "the rebuild's retry: {text}"
     );
     // The window opened and closed once each, its close's retry notwithstanding.
-    let marks: Vec<String> = sqlx::query_scalar(
-        "SELECT operation FROM audit.log WHERE table_name = 'shopbench_meta.bulk_load_windows' ORDER BY logged_at",
-    )
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(marks, ["BULK_LOAD_STARTED", "BULK_LOAD_FINISHED"]);
+    assert_eq!(
+        window_marks(&mut conn).await,
+        ["BULK_LOAD_STARTED", "BULK_LOAD_FINISHED"]
+    );
     // Exactly once: every table's count equals the plan, no orphans, the invariants hold.
     let verified = ok(&s.run(&["verify"]));
     assert!(verified.contains("0 failed"), "{verified}");
@@ -407,13 +418,10 @@ async fn the_bulk_load_window_leaves_a_sound_audit_trail() {
         Some("42501")
     );
     // The window itself is in the log: opened and closed, with the counts.
-    let marks: Vec<String> = sqlx::query_scalar(
-        "SELECT operation FROM audit.log WHERE table_name = 'shopbench_meta.bulk_load_windows' ORDER BY logged_at",
-    )
-    .fetch_all(&mut admin)
-    .await
-    .unwrap();
-    assert_eq!(marks, ["BULK_LOAD_STARTED", "BULK_LOAD_FINISHED"]);
+    assert_eq!(
+        window_marks(&mut admin).await,
+        ["BULK_LOAD_STARTED", "BULK_LOAD_FINISHED"]
+    );
     // The entries are dated at their rows: spread over the history's monthly partitions.
     let (partitions, oldest_days): (i64, f64) = sqlx::query_as(
         "SELECT count(DISTINCT tableoid), (extract(epoch FROM now() - min(logged_at)) / 86400)::float8 \
