@@ -14,7 +14,7 @@
 //! - `exit.rs`: exit codes (0 ok, 1 check failed, 2 bad input, 3 environment) and the one-line
 //!   error printer that scrubs secrets.
 //!
-//! Tests call [`cli::Cli::try_parse_from`] and [`run`] in-process.
+//! Tests call `cli::Cli::try_parse_from` (clap's `Parser`) and [`run`] in-process.
 
 pub mod cli;
 pub mod commands;

@@ -71,7 +71,7 @@ const MAX_EARLY: Duration = Duration::from_micros(250);
 /// The share of one core all of a run's alarms together may spend waiting out last stretches.
 const BUDGET: f64 = 0.01;
 
-/// What a run's alarms have spent waiting out last stretches, against [`BUDGET`].
+/// What a run's alarms have spent waiting out last stretches, against `BUDGET`.
 #[derive(Debug)]
 pub struct Budget {
     since: Instant,

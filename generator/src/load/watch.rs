@@ -3,8 +3,8 @@
 //! migration elsewhere); PostgreSQL waits for them without a word and the seed looks hung. So a
 //! watch started by the `seed` command, on its own connection (the pool may be the thing that
 //! is waiting), looks every
-//! [`EVERY`] at the seed's sessions (`application_name = 'shopbench-seed'`) and, for each that
-//! has waited on a lock longer than [`AFTER`], says on stderr which session holds it: pid,
+//! `EVERY` at the seed's sessions (`application_name = 'shopbench-seed'`) and, for each that
+//! has waited on a lock longer than `AFTER`, says on stderr which session holds it: pid,
 //! application, user, state and for how long. It says it again while the wait lasts, once a
 //! minute. What it reads is `pg_stat_activity` and `pg_blocking_pids`, as the administrator
 //! (the loader cannot see another role's session state); what even that role may not read is
