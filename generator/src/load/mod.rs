@@ -299,7 +299,7 @@ pub async fn run(
     .await?;
     progress.say(&format!(
         "bulk-load window {} ({}): audit entries written as data",
-        crate::fingerprint::run_id(&model.config),
+        crate::fingerprint::run_id(config),
         match window {
             postgres::Window::Opened => "opened",
             postgres::Window::Open => "already open: resuming inside it",
@@ -320,7 +320,7 @@ pub async fn run(
     if window != postgres::Window::Closed {
         let t = Instant::now();
         let counts = retrying_when_gone(&warn, |_| {
-            postgres::close_window(pool, &model.config, &data_digest)
+            postgres::close_window(pool, config, &data_digest)
         })
         .await?;
         finished("window", t);
