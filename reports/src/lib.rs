@@ -14,7 +14,9 @@
 //! - `markdown.rs` (`summary.md`), `junit.rs` (`junit.xml`: each SLO target a test case).
 //! - `compare/`: baseline comparison with noise estimated from the interval histograms.
 //! - `output.rs`: renders then writes files atomically.
+//! - `calibration.rs`: `shopbench calibrate`'s tables (the instrument beside pgbench).
 
+pub mod calibration;
 pub mod compare;
 pub mod format;
 pub mod html;

@@ -25,7 +25,10 @@
 //!   it started, its clock) and how the run id is made.
 //! - `schema.rs` (feature `schema`): the JSON Schema of `results.json`.
 //! - `file.rs`: atomic file writes.
+//! - `calibration.rs`: the instrument's floor beside pgbench (`shopbench calibrate`, the parity
+//!   bench): both sides' figures and the targets judged.
 
+pub mod calibration;
 pub mod failure;
 pub mod file;
 pub mod histogram;

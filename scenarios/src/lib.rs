@@ -29,10 +29,13 @@
 //! - `observer.rs`: `pg_stat_statements` and `pg_stat_database` deltas over a run.
 //! - `session.rs`: the seeded data found, the mix's services connected, a plan measured.
 //! - `provenance.rs`: server versions and the machine, for the results' environment.
+//! - `calibration/`: the instrument's floor beside pgbench on the same statements (`shopbench
+//!   calibrate`, the parity bench): open model at fixed rates, closed rounds, the bare driver.
 //! - `clock.rs`: a sharded run's `--start-at` as a monotonic instant, and the wall clock's
 //!   synchronization (the kernel's NTP state).
 
 pub mod alarm;
+pub mod calibration;
 pub mod clock;
 pub mod context;
 pub mod db;
