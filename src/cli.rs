@@ -93,6 +93,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Compare a run against a baseline; exit 1 on regression
     Compare(CompareArgs),
+    /// Measure the instrument's own floor on this machine: the point-read operation beside
+    /// pgbench on the same statements (needs a seeded database and pgbench); exit 1 if a target
+    /// is missed
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,6 +262,33 @@ pub struct CapacityArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct CalibrateArgs {
+    /// Open-model arrival rate, operations per second (repeatable)
+    #[arg(long = "rate", value_name = "OPS_PER_S", value_parser = parse_rate, default_values = ["50", "500", "2000"])]
+    pub rates: Vec<f64>,
+    /// Measured time of each open-model run (whole seconds); a closed round is a sixth of it,
+    /// 3 s at least
+    #[arg(long, value_parser = parse_whole_seconds, default_value = "20s")]
+    pub duration: Duration,
+    /// Connections on each side
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub connections: u32,
+    /// Client threads on each side (pgbench -j)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub client_threads: u32,
+    /// Closed-model rounds (shopbench, pgbench and the bare driver, alternating); 0 skips the
+    /// closed model
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub rounds: u32,
+    /// pgbench to run [default: beside the PostgreSQL binaries, or on the PATH]
+    #[arg(long, value_name = "PATH")]
+    pub pgbench: Option<PathBuf>,
+    /// Also write DIR/calibration.json (both sides' histograms, every round, the targets judged)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReportArgs {
     #[command(subcommand)]
@@ -310,6 +341,17 @@ pub struct CompareArgs {
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("{e} (write it like 30s, 5m or 1h)"))?;
+    Ok(d)
+}
+
+/// A duration of whole seconds, at least one (pgbench's `-T`).
+pub fn parse_whole_seconds(s: &str) -> Result<Duration, String> {
+    let d = parse_positive_duration(s)?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "'{s}' must be whole seconds (write it like 20s or 1m)"
+        ));
+    }
     Ok(d)
 }
 

@@ -60,6 +60,12 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
                 ErrorKind::Environment => ENVIRONMENT,
             };
         }
+        if let Some(e) = cause.downcast_ref::<scenarios::calibration::Error>() {
+            return match e.kind() {
+                ErrorKind::BadInput => BAD_INPUT,
+                ErrorKind::Environment => ENVIRONMENT,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<platform::Error>() {
             return match e.kind() {
                 ErrorKind::BadInput => BAD_INPUT,

@@ -10,7 +10,7 @@
 //! - `commands/`: one file per command group: `services.rs` (up, down, status), `schema.rs`
 //!   (apply, check, reset), `seed.rs`, `verify.rs`, `run.rs`, `capacity.rs` and what they share
 //!   (`workload.rs`: mix overrides, the output folder, the live line, Ctrl-C), `report.rs`
-//!   (report, merge, compare), `demo.rs` (the other commands' real command lines, in order).
+//!   (report, merge, compare), `calibrate.rs` (the instrument beside pgbench), `demo.rs` (the other commands' real command lines, in order).
 //! - `exit.rs`: exit codes (0 ok, 1 check failed, 2 bad input, 3 environment) and the one-line
 //!   error printer that scrubs secrets.
 //!
@@ -41,7 +41,7 @@ pub fn main_entry(args: impl IntoIterator<Item = OsString>) -> std::process::Exi
     // measurements); what stays here (the once-a-second collector, the live line, the database
     // observer) needs one thread. Everything else (seeding with --jobs, verify) uses every core.
     let mut builder = match cli.command {
-        cli::Command::Run(_) | cli::Command::Capacity(_) => {
+        cli::Command::Run(_) | cli::Command::Capacity(_) | cli::Command::Calibrate(_) => {
             tokio::runtime::Builder::new_current_thread()
         }
         _ => tokio::runtime::Builder::new_multi_thread(),

@@ -54,8 +54,18 @@ fn help_lists_every_command_of_the_contract() {
     assert_eq!(o.status.code(), Some(0));
     let (out, _) = text(&o);
     for cmd in [
-        "demo", "up", "down", "status", "schema", "seed", "verify", "run", "capacity", "report",
+        "demo",
+        "up",
+        "down",
+        "status",
+        "schema",
+        "seed",
+        "verify",
+        "run",
+        "capacity",
+        "report",
         "compare",
+        "calibrate",
     ] {
         assert!(
             out.lines().any(|l| l.trim_start().starts_with(cmd)),
@@ -230,6 +240,16 @@ fn bad_input_is_one_line_exit_code_2_and_nothing_written() {
         (
             "capacity --mix storefront --start-rate 0 --out out".into(),
             &["positive"],
+        ),
+        ("calibrate --rate 0".into(), &["positive"]),
+        (
+            "calibrate --duration 1500ms".into(),
+            &["1500ms", "whole seconds"],
+        ),
+        ("calibrate --connections 0".into(), &["--connections", "0"]),
+        (
+            "calibrate --pgbench {dir}/nonexistent/pgbench --out out".into(),
+            &["--pgbench", "no such file"],
         ),
         ("report {dir}/missing".into(), &["no such folder"]),
         ("report {dir}/garbage".into(), &["not JSON"]),

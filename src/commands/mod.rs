@@ -1,5 +1,6 @@
 //! One file per command group; `dispatch` routes a parsed command line.
 
+mod calibrate;
 mod capacity;
 mod demo;
 mod report;
@@ -31,6 +32,7 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Capacity(args) => capacity::capacity(&settings, args).await,
         Command::Report(args) => report::report(&settings, args).await,
         Command::Compare(args) => report::compare(args),
+        Command::Calibrate(args) => calibrate::calibrate(&settings, args).await,
     }
 }
 
