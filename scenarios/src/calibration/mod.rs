@@ -129,6 +129,8 @@ pub async fn calibrate(
     let picks = picks(&session);
     let app = target.app.expose().clone();
     let pgbench = pgbench::Pgbench::new(path, &app, &picks, options.connections, threads)?;
+    // Before measuring: a pgbench that cannot run fails now, not after the runs.
+    let version = pgbench.version()?;
     let bench = Bench {
         session: &session,
         app_url: app.to_string(),
@@ -166,8 +168,8 @@ pub async fn calibrate(
         connections: options.connections,
         client_threads: threads,
         seconds: options.seconds,
-        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
-        pgbench: bench.pgbench.version()?,
+        cores: session.environment.machine.cpus as usize,
+        pgbench: version,
         open,
         closed,
     })

@@ -187,10 +187,9 @@ fn script(tenant: Uuid, product: Uuid) -> String {
 
 /// A URL's percent-encoded password as pgbench's environment wants it.
 fn percent_decode(p: &str) -> String {
-    url::form_urlencoded::parse(format!("p={}", p.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(p)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// pgbench's per-transaction logs (`client txn latency_us script epoch us lag_us`, one file per
