@@ -66,6 +66,108 @@ async fn gateway_payloads_with_card_data_are_rejected() {
     db.finish().await;
 }
 
+/// Migration 0015 rewrote the check for speed; it must accept and refuse exactly what 0001's
+/// patterns did. The oracle below is 0001's definition, written out.
+#[tokio::test]
+async fn card_data_check_decides_as_the_original_patterns_did() {
+    let db = TestDb::new().await;
+    let mut conn = db.admin().await;
+    let words = [
+        "cvv",
+        "cvv2",
+        "cvc",
+        "cvc2",
+        "cid",
+        "csc",
+        "cav2",
+        "securitycode",
+        "security_code",
+        "cardnumber",
+        "card_number",
+        "cardno",
+        "card_no",
+        "pan",
+        "primary_account_number",
+        "track1",
+        "track_1",
+        "track2",
+        "track_2",
+        "trackdata",
+        "track_data",
+        "magstripe",
+        "pinblock",
+        "pin_block",
+        // near misses
+        "cvv3",
+        "cv",
+        "cards",
+        "card",
+        "card_num",
+        "span",
+        "pans",
+        "track3",
+        "track_",
+        "pin",
+        "primary_account",
+        "security",
+        "magstripes",
+        "xcvv",
+    ];
+    let mut docs = Vec::new();
+    for w in words {
+        let upper = w.to_uppercase();
+        docs.push(format!(r#"{{"{w}": 1}}"#));
+        docs.push(format!(r#"{{"a": {{"{upper}": "x"}}}}"#));
+        docs.push(format!(r#"{{"note": "{w}"}}"#));
+        docs.push(format!(r#"{{"list": ["{w}", 2]}}"#));
+    }
+    for digits in [
+        "4111111111111111",
+        "4111111111111112",
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "378282246310005",
+        "3782 822463 10005",
+        "6011111111111117",
+        "5555555555554444",
+        "1709640000123",
+        "41111111111",
+        "94111111111111111",
+        "4111111111111111111",
+        "22223000102400",
+        "2222 4000 7000 0005",
+        "4111  1111 1111 1111",
+    ] {
+        docs.push(format!(r#"{{"n": "{digits}"}}"#));
+        docs.push(format!(r#"{{"n": "ref {digits} end"}}"#));
+    }
+    let rows: Vec<(String, bool, bool)> = sqlx::query_as(
+        r#"SELECT d, shop.contains_card_data(d::jsonb),
+                  d::jsonb::text ~* '"(cvv2?|cvc2?|cid|csc|cav2|security_?code|card_?number|card_?no|pan|primary_account_number|track_?[12]|track_?data|magstripe|pin_?block)"\s*:'
+                  OR EXISTS (SELECT 1 FROM regexp_matches(d::jsonb::text, '(?<![0-9])[2-6](?:[ -]?[0-9]){12,18}(?![0-9])', 'g') AS m
+                              WHERE shop.luhn_valid(regexp_replace(m[1], '[^0-9]', '', 'g')))
+             FROM unnest($1::text[]) AS d"#,
+    )
+    .bind(&docs)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), docs.len());
+    let differ: Vec<&str> = rows
+        .iter()
+        .filter(|(_, now, then)| now != then)
+        .map(|(d, _, _)| d.as_str())
+        .collect();
+    assert!(differ.is_empty(), "decided differently: {differ:?}");
+    let refused = rows.iter().filter(|r| r.2).count();
+    assert!(
+        refused >= 24 * 2 + 8 && refused < rows.len() - 24,
+        "{refused} of {} refused",
+        rows.len()
+    );
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn ledger_and_audit_log_are_append_only_even_for_the_owner() {
     let db = TestDb::new().await;

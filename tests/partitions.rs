@@ -47,6 +47,44 @@ async fn order_lookup_by_id_prunes_to_one_partition() {
 }
 
 #[tokio::test]
+async fn an_order_ids_time_is_read_inline_and_equals_the_text_form() {
+    let db = TestDb::new().await;
+    let mut conn = db.admin().await;
+    let known: String = sqlx::query_scalar(
+        "SELECT to_char(shop.uuidv7_time('018e0e7c-2200-7000-8000-0000000000a1') AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(known, "2024-03-05 12:00:00.000"); // 0x018e0e7c2200 ms = 1709640000000
+                                                  // migration 0015 reads the bytes; 0001 went through the text form: same instant for any id
+    let (differ, compared): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE shop.uuidv7_time(id) IS DISTINCT FROM
+                    to_timestamp((('x' || substr(replace(id::text, '-', ''), 1, 12))::bit(48)::bigint) / 1000.0)),
+                count(*)
+           FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 20000)
+                 UNION ALL SELECT shop.uuidv7(t) FROM generate_series(timestamptz '1970-01-01', '2100-01-01', interval '7 days') t) AS ids",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((differ, compared > 20_000), (0, true));
+    // inlined, not called: a SET clause on the function would make every CHECK and lookup call it
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN (VERBOSE, COSTS OFF) SELECT shop.uuidv7_time(id) FROM (VALUES (gen_random_uuid())) AS v(id)",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("to_timestamp") && !plan.contains("uuidv7_time"),
+        "{plan}"
+    );
+    db.finish().await;
+}
+
+#[tokio::test]
 async fn rows_outside_the_made_months_land_in_the_default_partition() {
     let db = TestDb::new().await;
     let mut conn = db.admin().await;

@@ -108,6 +108,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0014_rebuild_fixes.sql",
         sql: include_str!("../../../schema/postgres/0014_rebuild_fixes.sql"),
     },
+    Migration {
+        version: 15,
+        name: "0015_cheaper_load.sql",
+        sql: include_str!("../../../schema/postgres/0015_cheaper_load.sql"),
+    },
 ];
 
 /// Schemas shopbench owns in the database (dropped by `schema reset`).
