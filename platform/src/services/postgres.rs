@@ -237,7 +237,7 @@ fn init(workdir: &Workdir, run_as: Option<&RunAs>) -> Result<PostgresState> {
     result?;
 
     let conf = data_dir.join("shopbench.conf");
-    std::fs::write(&conf, tuned_settings())
+    std::fs::write(&conf, tuned_settings(wal_compression(&bindir)))
         .map_err(|e| Error::io(format!("cannot write {}", conf.display()), e))?;
     chown(&conf, run_as)?;
     let main_conf = data_dir.join("postgresql.conf");
@@ -248,10 +248,37 @@ fn init(workdir: &Workdir, run_as: Option<&RunAs>) -> Result<PostgresState> {
     Ok(pg)
 }
 
+/// How full-page images in the WAL are compressed: `lz4` where the server has it (PostgreSQL 15
+/// and later, built `--with-lz4`, as `pg_config` in `bindir` says), else `on` (pglz). An index
+/// build writes every page it makes as a full-page image: a 3M-row index took 5.4-5.9 s with pglz
+/// and 3.8 s with lz4 on this project's machine, and pglz was 4.5% of a whole `small` seed's CPU.
+pub fn wal_compression(bindir: &Path) -> &'static str {
+    let ask = |arg: &str| {
+        std::process::Command::new(bindir.join("pg_config"))
+            .arg(arg)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    let major = ask("--version")
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
+        .unwrap_or(0);
+    if major >= 15 && ask("--configure").contains("--with-lz4") {
+        "lz4"
+    } else {
+        "on"
+    }
+}
+
 /// Settings for benchmarking, sized to the machine: durability stays on (results must mean what
 /// production would see), memory follows the usual 25% / 60% rules, JIT off (it adds latency
-/// spikes to short OLTP queries), pg_stat_statements preloaded.
-pub fn tuned_settings() -> String {
+/// spikes to short OLTP queries), pg_stat_statements preloaded, full-page images compressed by
+/// `wal_compression` (see [`wal_compression`]).
+pub fn tuned_settings(wal_compression: &str) -> String {
     let mib = process::total_memory() / (1 << 20);
     let cpus = process::cpu_count();
     let shared_buffers = (mib / 4).clamp(128, 8192);
@@ -271,7 +298,7 @@ pub fn tuned_settings() -> String {
          min_wal_size = 2GB\n\
          checkpoint_timeout = 15min\n\
          checkpoint_completion_target = 0.9\n\
-         wal_compression = on\n\
+         wal_compression = {wal_compression}\n\
          random_page_cost = 1.1\n\
          effective_io_concurrency = 200\n\
          max_worker_processes = {workers}\n\
@@ -390,4 +417,43 @@ fn provision(pg: &PostgresState) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wal_compression_falls_back_to_pglz_without_a_pg_config() {
+        assert_eq!(wal_compression(Path::new("/nonexistent/bin")), "on");
+        assert!(tuned_settings("lz4").contains("\nwal_compression = lz4\n"));
+    }
+
+    #[test]
+    fn wal_compression_is_lz4_where_pg_config_says_the_server_has_it() {
+        let Ok(bindir) = locate_bindir() else {
+            return; // no PostgreSQL on this machine: nothing to ask
+        };
+        let configure = std::process::Command::new(bindir.join("pg_config"))
+            .arg("--configure")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let version = std::process::Command::new(bindir.join("postgres"))
+            .arg("--version")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let major: u32 = version
+            .split_whitespace()
+            .nth(2)
+            .and_then(|v| v.split('.').next()?.parse().ok())
+            .unwrap_or(0);
+        let expected = if major >= 15 && configure.contains("--with-lz4") {
+            "lz4"
+        } else {
+            "on"
+        };
+        assert_eq!(wal_compression(&bindir), expected, "{version} {configure}");
+    }
 }
