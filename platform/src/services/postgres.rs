@@ -253,21 +253,19 @@ fn init(workdir: &Workdir, run_as: Option<&RunAs>) -> Result<PostgresState> {
 /// build writes every page it makes as a full-page image: a 3M-row index took 5.4-5.9 s with pglz
 /// and 3.8 s with lz4 on this project's machine, and pglz was 4.5% of a whole `small` seed's CPU.
 pub fn wal_compression(bindir: &Path) -> &'static str {
-    let ask = |arg: &str| {
-        std::process::Command::new(bindir.join("pg_config"))
-            .arg(arg)
-            .output()
-            .ok()
-            .filter(|out| out.status.success())
-            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
-            .unwrap_or_default()
-    };
-    let major = ask("--version")
+    // one line each: "PostgreSQL 15.x (…)", then the configure arguments
+    let answer = process::run_checked(
+        SERVICE,
+        "pg_config",
+        std::process::Command::new(bindir.join("pg_config")).args(["--version", "--configure"]),
+    )
+    .unwrap_or_default();
+    let major = answer
         .split_whitespace()
         .nth(1)
         .and_then(|v| v.split('.').next()?.parse::<u32>().ok())
         .unwrap_or(0);
-    if major >= 15 && ask("--configure").contains("--with-lz4") {
+    if major >= 15 && answer.contains("--with-lz4") {
         "lz4"
     } else {
         "on"
