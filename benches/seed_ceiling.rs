@@ -125,6 +125,7 @@ async fn main() {
         &pool,
         model.history.start_us() - generator::model::DAY_US,
         config.as_of_us,
+        true,
     )
     .await
     .unwrap();

@@ -146,6 +146,22 @@ pub async fn open_window(pool: &PgPool, config: &SeedConfig) -> Result<Window> {
     })
 }
 
+/// The counts recorded when the seed of `config` closed its window, if it did: then every
+/// PostgreSQL phase was loaded.
+pub async fn closed_counts(
+    pool: &PgPool,
+    config: &SeedConfig,
+) -> Result<Option<serde_json::Value>> {
+    sqlx::query_scalar(
+        "SELECT counts FROM shopbench_meta.bulk_load_windows \
+          WHERE run_id = $1 AND closed_at IS NOT NULL",
+    )
+    .bind(crate::fingerprint::run_id(config))
+    .fetch_optional(pool)
+    .await
+    .map_err(db("reading the bulk-load window"))
+}
+
 /// Closes the window: the audit triggers on again, the loader's INSERT on the log revoked,
 /// BULK_LOAD_FINISHED recorded with per-table counts and `digest`. Returns the counts.
 ///
@@ -157,29 +173,21 @@ pub async fn close_window(
     config: &SeedConfig,
     digest: &str,
 ) -> Result<serde_json::Value> {
-    let run = crate::fingerprint::run_id(config);
-    let closed: Option<serde_json::Value> = sqlx::query_scalar(
-        "SELECT counts FROM shopbench_meta.bulk_load_windows \
-          WHERE run_id = $1 AND closed_at IS NOT NULL",
-    )
-    .bind(run)
-    .fetch_optional(pool)
-    .await
-    .map_err(db("closing the bulk-load window"))?;
-    if let Some(counts) = closed {
+    if let Some(counts) = closed_counts(pool, config).await? {
         return Ok(counts);
     }
     sqlx::query_scalar("SELECT shopbench_meta.close_bulk_load($1, $2)")
-        .bind(run)
+        .bind(crate::fingerprint::run_id(config))
         .bind(digest)
         .fetch_one(pool)
         .await
         .map_err(db("closing the bulk-load window"))
 }
 
-/// Monthly partitions for the whole history (and the current month, for the audit log), then
-/// the keys, indexes and foreign keys dropped until the load is done.
-pub async fn prepare(pool: &PgPool, from_us: i64, to_us: i64) -> Result<i32> {
+/// Monthly partitions for the whole history (and the current month, for the audit log), then,
+/// if `defer`, the keys, indexes and foreign keys dropped until the load is done. Returns how
+/// many are deferred (recorded in `deferred_objects`, waiting for the rebuild).
+pub async fn prepare(pool: &PgPool, from_us: i64, to_us: i64, defer: bool) -> Result<i32> {
     let day = |us: i64| {
         chrono::DateTime::from_timestamp_micros(us)
             .expect("time in range")
@@ -192,10 +200,14 @@ pub async fn prepare(pool: &PgPool, from_us: i64, to_us: i64) -> Result<i32> {
         .execute(pool)
         .await
         .map_err(db("creating monthly partitions"))?;
-    let deferred: i32 = sqlx::query_scalar("SELECT shopbench_meta.defer_load_objects()")
-        .fetch_one(pool)
-        .await
-        .map_err(db("deferring keys, indexes and foreign keys"))?;
+    let deferred: i32 = sqlx::query_scalar(if defer {
+        "SELECT shopbench_meta.defer_load_objects()"
+    } else {
+        "SELECT count(*)::int FROM shopbench_meta.deferred_objects"
+    })
+    .fetch_one(pool)
+    .await
+    .map_err(db("deferring keys, indexes and foreign keys"))?;
     Ok(deferred)
 }
 
