@@ -1,9 +1,8 @@
 //! The loaders, in the order a seed runs them: the sample images (object store), partitions and
 //! the deferral of keys, indexes and foreign keys, the PostgreSQL phases in dependency order
 //! (parallel COPY BINARY, one transaction per chunk with its record), the deferred objects
-//! rebuilt, ANALYZE and the analytics refresh, and the search index, while the ClickHouse phases
-//! load beside them. Memory is bounded by jobs × one chunk's buffers per store, whatever the
-//! scale.
+//! rebuilt, ANALYZE and the analytics refresh, the search index, then the ClickHouse phases. Memory is bounded by jobs × one chunk's buffers,
+//! whatever the scale.
 
 pub mod clickhouse;
 pub mod images;
@@ -243,15 +242,12 @@ pub async fn run(
     let progress = Arc::new(Progress::new(options.progress));
     let counters: Counters = Arc::new(Mutex::new(BTreeMap::new()));
     let started = Instant::now();
-    let phase_seconds: Mutex<BTreeMap<String, f64>> = Mutex::new(BTreeMap::new());
+    let mut phase_seconds: BTreeMap<String, f64> = BTreeMap::new();
     // Each step's time, kept for the summary and said as it ends (`--json`: one event per step,
     // so a CI log shows how far a seed got).
-    let finished = |name: &str, t: Instant| {
+    let mut finished = |name: &str, t: Instant| {
         let seconds = t.elapsed().as_secs_f64();
-        phase_seconds
-            .lock()
-            .expect("phase times lock")
-            .insert(name.into(), seconds);
+        phase_seconds.insert(name.into(), seconds);
         progress.event(serde_json::json!({"event": "phase", "phase": name, "seconds": seconds}));
     };
 
@@ -281,8 +277,8 @@ pub async fn run(
     let history_start = model.history.start_us() - DAY_US;
     // A window this run already closed means every PostgreSQL phase is in: what a previous run
     // rebuilt stays built (deferring it again would drop and rebuild every key, index and
-    // foreign key, hours at `full`, for a seed resumed after a ClickHouse failure), and only
-    // what is still recorded as deferred is rebuilt.
+    // foreign key, hours at `full`, for a seed killed in the rebuild or stopped by a ClickHouse
+    // failure after it), and only what is still recorded as deferred is rebuilt.
     let loaded = retrying_when_gone(&warn, |_| postgres::closed_counts(pool, &model.config))
         .await?
         .is_some();
@@ -324,81 +320,66 @@ pub async fn run(
         load_postgres_phase(&model, pool, phase, plan, options, &progress, &counters).await?;
         finished(phase.name(), t);
     }
-    // ClickHouse needs nothing of PostgreSQL's tables (only its chunk records live there), so it
-    // loads while PostgreSQL closes the window, rebuilds and refreshes: the close reads the whole
-    // audit log from disk in one session, and the rebuild's last items run alone, each leaving a
-    // core idle (vmstat at `medium`: about 40 s each). Both run to their end before an error of
-    // either is returned, so a resumed seed has only the failed part left.
-    let postgres_rest = async {
-        let data_digest = {
-            let m = model.clone();
-            tokio::task::spawn_blocking(move || crate::sample::digest(&crate::sample::tables(&m)))
-                .await
-                .expect("sampling does not panic")
-        };
-        if window != postgres::Window::Closed {
-            let t = Instant::now();
-            let counts = retrying_when_gone(&warn, |_| {
-                postgres::close_window(pool, config, &data_digest)
-            })
-            .await?;
-            finished("window", t);
-            progress.say(&format!("bulk-load window closed: {counts}"));
-        }
-
-        // Keys and indexes, every table's statistics, then the foreign keys (see rebuild.rs).
+    let data_digest = {
+        let m = model.clone();
+        tokio::task::spawn_blocking(move || crate::sample::digest(&crate::sample::tables(&m)))
+            .await
+            .expect("sampling does not panic")
+    };
+    if window != postgres::Window::Closed {
         let t = Instant::now();
-        let rebuilds = rebuild(pool, options.jobs, &analyzed_tables(), &warn).await?;
-        finished("indexes", t);
-        progress.say("keys and indexes built, tables analyzed, foreign keys validated");
-
-        let t = Instant::now();
-        // A refresh recomputes the whole table in one transaction: safe to repeat.
-        retrying_when_gone(&warn, |_| async {
-            sqlx::query("SELECT shop.refresh_product_analytics()")
-                .execute(pool)
-                .await
-                .map_err(crate::error::db("refreshing shop.product_analytics"))
+        let counts = retrying_when_gone(&warn, |_| {
+            postgres::close_window(pool, config, &data_digest)
         })
         .await?;
-        finished("analytics", t);
+        finished("window", t);
+        progress.say(&format!("bulk-load window closed: {counts}"));
+    }
 
-        if let Some(url) = &targets.search {
+    // Keys and indexes, every table's statistics, then the foreign keys (see rebuild.rs).
+    let t = Instant::now();
+    let rebuilds = rebuild(pool, options.jobs, &analyzed_tables(), &warn).await?;
+    finished("indexes", t);
+    progress.say("keys and indexes built, tables analyzed, foreign keys validated");
+
+    let t = Instant::now();
+    // A refresh recomputes the whole table in one transaction: safe to repeat.
+    retrying_when_gone(&warn, |_| async {
+        sqlx::query("SELECT shop.refresh_product_analytics()")
+            .execute(pool)
+            .await
+            .map_err(crate::error::db("refreshing shop.product_analytics"))
+    })
+    .await?;
+    finished("analytics", t);
+
+    if let Some(url) = &targets.search {
+        let t = Instant::now();
+        let m = model.clone();
+        let n = search::index_catalog(url, &m, 5_000).await?;
+        count(&counters, "search.products".into(), n, 0);
+        finished("search", t);
+    }
+
+    if let Some(target) = &targets.clickhouse {
+        let hours = clickhouse::Hours::new(&model);
+        let mut resumed_facts = false;
+        for phase in Phase::CLICKHOUSE {
             let t = Instant::now();
-            let m = model.clone();
-            let n = search::index_catalog(url, &m, 5_000).await?;
-            count(&counters, "search.products".into(), n, 0);
-            finished("search", t);
+            let resumed = load_clickhouse_phase(
+                &model, pool, target, phase, &hours, options, &progress, &counters,
+            )
+            .await?;
+            resumed_facts |= resumed && phase == Phase::ChOrderFacts;
+            finished(phase.name(), t);
         }
-        Ok((data_digest, rebuilds))
-    };
-    let clickhouse = async {
-        if let Some(target) = &targets.clickhouse {
-            let hours = clickhouse::Hours::new(&model);
-            let mut resumed_facts = false;
-            for phase in Phase::CLICKHOUSE {
-                let t = Instant::now();
-                let resumed = load_clickhouse_phase(
-                    &model, pool, target, phase, &hours, options, &progress, &counters,
-                )
-                .await?;
-                resumed_facts |= resumed && phase == Phase::ChOrderFacts;
-                finished(phase.name(), t);
-            }
-            if resumed_facts {
-                clickhouse::optimize_facts(target).await?;
-            }
+        if resumed_facts {
+            clickhouse::optimize_facts(target).await?;
         }
-        Ok(())
-    };
-    let (postgres_rest, clickhouse): (Result<_>, Result<()>) =
-        tokio::join!(postgres_rest, clickhouse);
-    let (data_digest, rebuilds) = postgres_rest?;
-    clickhouse?;
+    }
     progress.clear();
 
     let counters = counters.lock().expect("counters lock").clone();
-    let phase_seconds = phase_seconds.into_inner().expect("phase times lock");
     let table_figures = counters
         .into_iter()
         .map(|(name, (rows, bytes))| {
