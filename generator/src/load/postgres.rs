@@ -200,15 +200,21 @@ pub async fn prepare(pool: &PgPool, from_us: i64, to_us: i64, defer: bool) -> Re
         .execute(pool)
         .await
         .map_err(db("creating monthly partitions"))?;
-    let deferred: i32 = sqlx::query_scalar(if defer {
-        "SELECT shopbench_meta.defer_load_objects()"
+    let (sql, doing) = if defer {
+        (
+            "SELECT shopbench_meta.defer_load_objects()",
+            "deferring keys, indexes and foreign keys",
+        )
     } else {
-        "SELECT count(*)::int FROM shopbench_meta.deferred_objects"
-    })
-    .fetch_one(pool)
-    .await
-    .map_err(db("deferring keys, indexes and foreign keys"))?;
-    Ok(deferred)
+        (
+            "SELECT count(*)::int FROM shopbench_meta.deferred_objects",
+            "counting the keys, indexes and foreign keys left to rebuild",
+        )
+    };
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .map_err(db(doing))
 }
 
 pub async fn done_chunks(pool: &PgPool, phase: Phase) -> Result<HashSet<u64>> {
