@@ -165,9 +165,13 @@ async fn main() {
         .unwrap();
     let ceiling_load = t.elapsed().as_secs_f64();
     // The same rebuild as the seed's.
-    load::rebuild(&pool, jobs, &load::analyzed_tables(), &|line| {
-        eprintln!("warning: {line}")
-    })
+    load::rebuild(
+        &pool,
+        generator::fingerprint::run_id(&config),
+        jobs,
+        &load::analyzed_tables(),
+        &|line| eprintln!("warning: {line}"),
+    )
     .await
     .unwrap();
     let ceiling_total = t.elapsed().as_secs_f64();

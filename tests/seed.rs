@@ -214,11 +214,20 @@ async fn a_seed_killed_at_any_stage_resumes_with_exact_counts() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
+    // Likewise the tables an earlier run analyzed are not analyzed again (all of them, when the
+    // last kill came in ClickHouse, after the rebuild).
+    let analyzed: i64 = sqlx::query_scalar("SELECT count(*) FROM shopbench_meta.seed_analyzed")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let unanalyzed = generator::load::analyzed_tables().len() as i64 - analyzed;
     let out = ok(&s.run(&resume));
     assert!(out.contains("resuming"), "{out}");
     assert!(
-        out.contains(&format!("rebuilt {left} keys, indexes and foreign keys")),
-        "{left} left to rebuild: {out}"
+        out.contains(&format!(
+            "rebuilt {left} keys, indexes and foreign keys and analyzed {unanalyzed} tables"
+        )),
+        "{left} left to rebuild, {unanalyzed} to analyze: {out}"
     );
     // verify: every table's count equals the plan (no duplicate, no gap), no orphans, invariants.
     let verified = ok(&s.run(&["verify"]));

@@ -262,7 +262,8 @@ fn print_summary(s: &results::seed::SeedSummary) {
         s.jobs,
         human_bytes(s.peak_memory_bytes)
     );
-    if !s.rebuilds.is_empty() {
+    // Said whenever the rebuild ran, nothing to do included (a resumed seed's, after its rebuild).
+    if let Some(seconds) = s.phases.get("indexes") {
         let slowest: Vec<String> = s
             .rebuilds
             .iter()
@@ -270,12 +271,14 @@ fn print_summary(s: &results::seed::SeedSummary) {
             .map(|r| format!("{} {:.1} s", r.name, r.seconds))
             .collect();
         let analyzed = s.rebuilds.iter().filter(|r| r.kind == "analyze").count();
-        println!(
-            "rebuilt {} keys, indexes and foreign keys and analyzed {analyzed} tables in {:.1} s; slowest: {}",
+        let mut line = format!(
+            "rebuilt {} keys, indexes and foreign keys and analyzed {analyzed} tables in {seconds:.1} s",
             s.rebuilds.len() - analyzed,
-            s.phases.get("indexes").copied().unwrap_or(0.0),
-            slowest.join(", ")
         );
+        if !slowest.is_empty() {
+            line += &format!("; slowest: {}", slowest.join(", "));
+        }
+        println!("{line}");
     }
 }
 

@@ -338,7 +338,14 @@ pub async fn run(
 
     // Keys and indexes, every table's statistics, then the foreign keys (see rebuild.rs).
     let t = Instant::now();
-    let rebuilds = rebuild(pool, options.jobs, &analyzed_tables(), &warn).await?;
+    let rebuilds = rebuild(
+        pool,
+        crate::fingerprint::run_id(config),
+        options.jobs,
+        &analyzed_tables(),
+        &warn,
+    )
+    .await?;
     finished("indexes", t);
     progress.say("keys and indexes built, tables analyzed, foreign keys validated");
 

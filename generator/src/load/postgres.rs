@@ -404,13 +404,38 @@ pub async fn restore(pool: &PgPool, name: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn analyze(pool: &PgPool, table: &str) -> Result<()> {
+/// ANALYZE of `table` (partitions included) and its record for the seed run `run`, in one
+/// transaction: a resumed seed skips what is recorded ([`analyzed`]).
+pub async fn analyze(pool: &PgPool, run: uuid::Uuid, table: &str) -> Result<()> {
+    let context = || format!("ANALYZE {table}");
+    let mut tx = pool.begin().await.map_err(db(context()))?;
     sqlx::query("SELECT shopbench_meta.analyze_table($1::regclass)")
         .bind(table)
-        .execute(pool)
+        .execute(&mut *tx)
         .await
-        .map_err(db(format!("ANALYZE {table}")))?;
+        .map_err(db(context()))?;
+    sqlx::query(
+        "INSERT INTO shopbench_meta.seed_analyzed (run_id, table_name) VALUES ($1, $2) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(run)
+    .bind(table)
+    .execute(&mut *tx)
+    .await
+    .map_err(db(format!("recording the {}", context())))?;
+    tx.commit().await.map_err(db(context()))?;
     Ok(())
+}
+
+/// The tables the seed run `run` has analyzed (migration 0016).
+pub async fn analyzed(pool: &PgPool, run: uuid::Uuid) -> Result<HashSet<String>> {
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT table_name FROM shopbench_meta.seed_analyzed WHERE run_id = $1")
+            .bind(run)
+            .fetch_all(pool)
+            .await
+            .map_err(db("reading which tables are analyzed"))?;
+    Ok(tables.into_iter().collect())
 }
 
 /// Rows of a table dated before the seed's `as_of` and from it on (workloads' rows); tables

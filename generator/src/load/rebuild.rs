@@ -186,19 +186,27 @@ impl Plan {
     }
 }
 
-/// Rebuilds the deferred keys, indexes and foreign keys and ANALYZEs `tables` (qualified names),
-/// `jobs` at a time; says how long each took (slowest first). A rebuild whose server goes away (a
-/// restart, a terminated backend) is tried again like a chunk, `warn` told: each is one
-/// transaction that also removes its deferral record, so a crash undoes all of it and a
-/// repeated one finds nothing left to do; ANALYZE can run twice.
+/// Rebuilds the deferred keys, indexes and foreign keys and ANALYZEs those of `tables`
+/// (qualified names) the seed run `run` has not analyzed yet, `jobs` at a time; says how long
+/// each took (slowest first). A rebuild whose server goes away (a restart, a terminated backend)
+/// is tried again like a chunk, `warn` told: each is one transaction that also removes its
+/// deferral record (or, for ANALYZE, writes its record), so a crash undoes all of it and a
+/// repeated one finds nothing left to do.
 pub async fn rebuild(
     pool: &PgPool,
+    run: uuid::Uuid,
     jobs: usize,
     tables: &[String],
     warn: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<Rebuild>> {
     let objects = postgres::deferred(pool).await?;
-    let sized = postgres::table_sizes(pool, tables).await?;
+    let analyzed = postgres::analyzed(pool, run).await?;
+    let tables: Vec<String> = tables
+        .iter()
+        .filter(|t| !analyzed.contains(*t))
+        .cloned()
+        .collect();
+    let sized = postgres::table_sizes(pool, &tables).await?;
     let plan = Arc::new(Plan::new(objects, &sized));
     let mut pending: Vec<usize> = (0..plan.work.len()).collect();
     pending.sort_by_key(|&i| std::cmp::Reverse(plan.priority[i]));
@@ -224,7 +232,7 @@ pub async fn rebuild(
                 let result = super::retrying_when_gone(warn, |_| async {
                     match &plan.work[i] {
                         Work::Object(d) => postgres::restore(pool, &d.name).await,
-                        Work::Analyze { table, .. } => postgres::analyze(pool, table).await,
+                        Work::Analyze { table, .. } => postgres::analyze(pool, run, table).await,
                     }
                 })
                 .await;

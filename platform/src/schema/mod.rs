@@ -113,6 +113,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0015_cheaper_load.sql",
         sql: include_str!("../../../schema/postgres/0015_cheaper_load.sql"),
     },
+    Migration {
+        version: 16,
+        name: "0016_analyzed_record.sql",
+        sql: include_str!("../../../schema/postgres/0016_analyzed_record.sql"),
+    },
 ];
 
 /// Schemas shopbench owns in the database (dropped by `schema reset`).
