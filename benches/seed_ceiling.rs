@@ -170,6 +170,7 @@ async fn main() {
         generator::fingerprint::run_id(&config),
         jobs,
         &load::analyzed_tables(),
+        pgload::SPLIT_REFERENCED_BYTES,
         &|line| eprintln!("warning: {line}"),
     )
     .await

@@ -343,6 +343,7 @@ pub async fn run(
         crate::fingerprint::run_id(config),
         options.jobs,
         &analyzed_tables(),
+        postgres::SPLIT_REFERENCED_BYTES,
         &warn,
     )
     .await?;

@@ -14,6 +14,11 @@
 //! while holding its own table's, and the other jobs queue behind it (the foreign-key stage took
 //! 28 s of wall time for ~12 s of work). Here a rebuild starts only when nothing running holds a
 //! lock it would wait for, and what unblocks the most work (the longest chain after it) first.
+//!
+//! A foreign key into a large table ([`postgres::SPLIT_REFERENCED_BYTES`]) is validated one
+//! partition of its table at a time first (migration 0017: ROW SHARE on the referenced table,
+//! which does not conflict across foreign keys), so the ones into `orders` and `payments` no
+//! longer wait for each other; the foreign key itself then only attaches them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,32 +27,52 @@ use std::time::Instant;
 use futures::stream::{FuturesUnordered, StreamExt};
 use sqlx::PgPool;
 
-use super::postgres::{self, Deferred};
+use super::postgres::{self, Deferred, FkPartition};
 use crate::error::Result;
 use results::seed::Rebuild;
 
 /// One piece of the rebuild.
 #[derive(Debug, Clone)]
 enum Work {
-    /// A deferred key, index or foreign key.
+    /// A deferred key, index or foreign key (of a partitioned table: attaching what its
+    /// partitions' validations left, and validating the rest).
     Object(Deferred),
     /// ANALYZE of a table (partitions included).
     Analyze { table: String, bytes: u64 },
+    /// A deferred foreign key validated on one partition of its table (migration 0017), before
+    /// the foreign key itself.
+    Partition { key: Deferred, part: FkPartition },
 }
 
-/// A lock a rebuild takes on a table: SHARE (`CREATE INDEX`) is compatible with itself; ADD
-/// CONSTRAINT (ACCESS EXCLUSIVE for a key, SHARE ROW EXCLUSIVE for a foreign key, on both tables)
-/// and ANALYZE (SHARE UPDATE EXCLUSIVE) conflict with every rebuild of the same table.
+/// A lock a rebuild takes on a table, or on one partition of it: SHARE (`CREATE INDEX`) is
+/// compatible with itself; ADD CONSTRAINT (ACCESS EXCLUSIVE for a key, SHARE ROW EXCLUSIVE for a
+/// foreign key, on both tables) and ANALYZE (SHARE UPDATE EXCLUSIVE) conflict with every rebuild
+/// of the same table. A foreign key validated on a partition takes SHARE UPDATE EXCLUSIVE on the
+/// partition and ROW SHARE on the referenced table, which conflicts only with a foreign key added
+/// whole (it briefly takes SHARE ROW EXCLUSIVE to add the partition's constraint, which waits at
+/// most for a short rebuild of the referenced table, none of which remain by then).
 #[derive(Debug, Clone, PartialEq)]
 struct Lock<'a> {
     table: &'a str,
+    /// `None`: the whole table.
+    partition: Option<&'a str>,
     shared: bool,
+}
+
+impl Lock<'_> {
+    fn collides(&self, other: &Lock) -> bool {
+        self.table == other.table
+            && !(self.shared && other.shared)
+            && (self.partition.is_none()
+                || other.partition.is_none()
+                || self.partition == other.partition)
+    }
 }
 
 impl Work {
     fn table(&self) -> &str {
         match self {
-            Work::Object(d) => &d.table,
+            Work::Object(d) | Work::Partition { key: d, .. } => &d.table,
             Work::Analyze { table, .. } => table,
         }
     }
@@ -56,6 +81,7 @@ impl Work {
         match self {
             Work::Object(d) => d.table_bytes,
             Work::Analyze { bytes, .. } => *bytes,
+            Work::Partition { part, .. } => part.bytes,
         }
     }
 
@@ -71,6 +97,7 @@ impl Work {
     fn locks(&self) -> Option<Vec<Lock<'_>>> {
         let own = |shared| Lock {
             table: self.table(),
+            partition: None,
             shared,
         };
         match self {
@@ -81,10 +108,23 @@ impl Work {
                     own(false),
                     Lock {
                         table: referenced,
+                        partition: None,
                         shared: false,
                     },
                 ])
             }
+            Work::Partition { key, part } => Some(vec![
+                Lock {
+                    table: &key.table,
+                    partition: Some(&part.partition),
+                    shared: false,
+                },
+                Lock {
+                    table: key.references.as_deref()?,
+                    partition: None,
+                    shared: true,
+                },
+            ]),
             _ => Some(vec![own(false)]),
         }
     }
@@ -93,10 +133,7 @@ impl Work {
         let (Some(a), Some(b)) = (self.locks(), other.locks()) else {
             return true;
         };
-        a.iter().any(|x| {
-            b.iter()
-                .any(|y| x.table == y.table && !(x.shared && y.shared))
-        })
+        a.iter().any(|x| b.iter().any(|y| x.collides(y)))
     }
 }
 
@@ -110,8 +147,20 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(objects: Vec<Deferred>, tables: &[(String, u64)]) -> Plan {
-        let mut work: Vec<Work> = objects.into_iter().map(Work::Object).collect();
+    fn new(objects: Vec<Deferred>, tables: &[(String, u64)], parts: Vec<FkPartition>) -> Plan {
+        let mut work: Vec<Work> = Vec::new();
+        for part in parts {
+            let key = objects
+                .iter()
+                .find(|d| d.name == part.key && d.kind == "foreign key" && d.references.is_some());
+            if let Some(key) = key {
+                work.push(Work::Partition {
+                    key: key.clone(),
+                    part,
+                });
+            }
+        }
+        work.extend(objects.into_iter().map(Work::Object));
         work.extend(tables.iter().map(|(table, bytes)| Work::Analyze {
             table: table.clone(),
             bytes: *bytes,
@@ -129,34 +178,67 @@ impl Plan {
                 .map(|(i, _)| i)
                 .collect()
         };
+        // A foreign key needs the key it references and, for its plan, both tables' statistics;
+        // one whose referenced table is unknown waits for every ANALYZE.
+        let before_foreign_key = |d: &Deferred| -> Vec<usize> {
+            match d.references.as_deref() {
+                Some(referenced) => [d.table.as_str(), referenced]
+                    .iter()
+                    .flat_map(|t| match analyze.get(t) {
+                        Some(&a) => vec![a],
+                        None => keys_of(t),
+                    })
+                    .collect(),
+                None => analyze.values().copied().collect(),
+            }
+        };
+        let partitions_of = |name: &str| -> Vec<usize> {
+            work.iter()
+                .enumerate()
+                .filter(|(_, w)| matches!(w, Work::Partition { key, .. } if key.name == name))
+                .map(|(i, _)| i)
+                .collect()
+        };
         let needs: Vec<Vec<usize>> = work
             .iter()
             .map(|w| match w {
                 // Statistics once the table's keys and indexes are back (expression indexes
                 // have statistics of their own).
                 Work::Analyze { table, .. } => keys_of(table),
-                // A foreign key needs the key it references and, for its plan, both tables'
-                // statistics; one whose referenced table is unknown waits for every ANALYZE.
-                Work::Object(d) if d.kind == "foreign key" => match d.references.as_deref() {
-                    Some(referenced) => [d.table.as_str(), referenced]
-                        .iter()
-                        .flat_map(|t| match analyze.get(t) {
-                            Some(&a) => vec![a],
-                            None => keys_of(t),
-                        })
-                        .collect(),
-                    None => analyze.values().copied().collect(),
-                },
+                Work::Partition { key, .. } => before_foreign_key(key),
+                // The foreign key itself once its partitions are validated: it attaches them.
+                Work::Object(d) if d.kind == "foreign key" => {
+                    let mut needs = before_foreign_key(d);
+                    needs.extend(partitions_of(&d.name));
+                    needs
+                }
                 Work::Object(_) => Vec::new(),
+            })
+            .collect();
+        // What each piece costs, in table bytes: a foreign key whose partitions are validated on
+        // their own only validates what they leave (empty partitions).
+        let weight: Vec<u64> = work
+            .iter()
+            .map(|w| match w {
+                Work::Object(d) if d.kind == "foreign key" => {
+                    let parts: u64 = partitions_of(&d.name)
+                        .iter()
+                        .map(|&p| work[p].bytes())
+                        .sum();
+                    d.table_bytes.saturating_sub(parts)
+                }
+                w => w.bytes(),
             })
             .collect();
         let mut priority = vec![0u64; work.len()];
         // Dependents always come later in a topological order; the needs above only ever point
-        // from foreign keys to ANALYZE to keys, so three passes in that order settle it.
+        // from foreign keys to their partitions, ANALYZE or keys, from partitions to ANALYZE or
+        // keys, and from ANALYZE to keys, so four passes in that order settle it.
         let rank = |w: &Work| match w {
             Work::Object(d) if d.kind == "foreign key" => 0,
-            Work::Analyze { .. } => 1,
-            Work::Object(_) => 2,
+            Work::Partition { .. } => 1,
+            Work::Analyze { .. } => 2,
+            Work::Object(_) => 3,
         };
         let mut order: Vec<usize> = (0..work.len()).collect();
         order.sort_by_key(|&i| rank(&work[i]));
@@ -174,9 +256,9 @@ impl Plan {
                     })
                     .map(|&j| priority[j])
                     .sum(),
-                Work::Object(_) => 0,
+                Work::Object(_) | Work::Partition { .. } => 0,
             };
-            priority[i] = work[i].bytes() + longest.max(serial);
+            priority[i] = weight[i] + longest.max(serial);
         }
         Plan {
             work,
@@ -197,6 +279,7 @@ pub async fn rebuild(
     run: uuid::Uuid,
     jobs: usize,
     tables: &[String],
+    split_bytes: i64,
     warn: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<Rebuild>> {
     let objects = postgres::deferred(pool).await?;
@@ -207,13 +290,15 @@ pub async fn rebuild(
         .cloned()
         .collect();
     let sized = postgres::table_sizes(pool, &tables).await?;
-    let plan = Arc::new(Plan::new(objects, &sized));
+    let parts = postgres::fk_partitions(pool, split_bytes).await?;
+    let plan = Arc::new(Plan::new(objects, &sized, parts));
     let mut pending: Vec<usize> = (0..plan.work.len()).collect();
     pending.sort_by_key(|&i| std::cmp::Reverse(plan.priority[i]));
     let mut done = vec![false; plan.work.len()];
     let mut running: Vec<usize> = Vec::new();
     let mut tasks = FuturesUnordered::new();
     let mut rebuilds = Vec::with_capacity(plan.work.len());
+    let mut partitions: HashMap<String, f64> = HashMap::new();
     loop {
         while running.len() < jobs.max(1) {
             let Some(at) = pending.iter().position(|&i| {
@@ -233,6 +318,9 @@ pub async fn rebuild(
                     match &plan.work[i] {
                         Work::Object(d) => postgres::restore(pool, &d.name).await,
                         Work::Analyze { table, .. } => postgres::analyze(pool, run, table).await,
+                        Work::Partition { key, part } => {
+                            postgres::validate_on(pool, &key.name, &part.partition).await
+                        }
                     }
                 })
                 .await;
@@ -246,8 +334,14 @@ pub async fn rebuild(
         done[i] = true;
         running.retain(|&r| r != i);
         rebuilds.push(match &plan.work[i] {
+            // Said as part of its foreign key.
+            Work::Partition { key, .. } => {
+                *partitions.entry(key.name.clone()).or_default() += seconds;
+                continue;
+            }
             Work::Object(d) => Rebuild {
-                seconds,
+                // A foreign key's time includes its partitions' validations.
+                seconds: seconds + partitions.get(&d.name).copied().unwrap_or(0.0),
                 name: d.name.clone(),
                 kind: d.kind.clone(),
                 table: d.table.clone(),
@@ -284,6 +378,11 @@ mod tests {
     }
 
     fn plan() -> Plan {
+        plan_with(true)
+    }
+
+    /// With `partitioned`, history's foreign key is validated on two partitions first.
+    fn plan_with(partitioned: bool) -> Plan {
         Plan::new(
             vec![
                 object("orders_pkey", "key", "shop.orders", None, 50),
@@ -312,6 +411,15 @@ mod tests {
                 ("shop.history".into(), 90 << 20),
                 ("shop.notes".into(), 1 << 20),
             ],
+            ["shop.history_p1", "shop.history_p2"]
+                .iter()
+                .filter(|_| partitioned)
+                .map(|p| FkPartition {
+                    key: "history_fk".into(),
+                    partition: p.to_string(),
+                    bytes: 40 << 20,
+                })
+                .collect(),
         )
     }
 
@@ -321,6 +429,7 @@ mod tests {
             .position(|w| match w {
                 Work::Object(d) => d.name == name,
                 Work::Analyze { table, .. } => format!("analyze {table}") == name,
+                Work::Partition { part, .. } => part.partition == name,
             })
             .unwrap()
     }
@@ -340,6 +449,15 @@ mod tests {
         assert!(!w("history_fk").collides(w("items_order_idx")));
         // One whose referenced table is unknown runs alone.
         assert!(w("old_fk").collides(w("analyze shop.history")));
+        // Validated on a partition, a foreign key shares the referenced table with another
+        // partition's validation and with index builds, but not with a foreign key added whole;
+        // it has its partition to itself, and waits for anything on the whole table.
+        assert!(!w("shop.history_p1").collides(w("shop.history_p2")));
+        assert!(!w("shop.history_p1").collides(w("orders_user_idx")));
+        assert!(w("shop.history_p1").collides(w("items_fk")));
+        assert!(w("shop.history_p1").collides(w("shop.history_p1")));
+        assert!(w("shop.history_p1").collides(w("analyze shop.history")));
+        assert!(w("shop.history_p1").collides(w("history_fk")));
     }
 
     #[test]
@@ -357,10 +475,34 @@ mod tests {
         keys.sort();
         assert_eq!(needs("analyze shop.orders"), keys);
         assert_eq!(needs("old_fk").len(), 4);
-        // orders is the smallest table, but two foreign keys wait for it, one after the other:
-        // its key outranks the larger items' index (50 + 50 + (80 + 90) against 80 + 80 + 80).
-        let pr = |n| p.priority[at(&p, n)];
+        // A partition's validation waits as its foreign key would; the foreign key, which then
+        // only attaches them, waits for its partitions too.
+        let mut stats = vec![
+            at(&p, "analyze shop.history"),
+            at(&p, "analyze shop.orders"),
+        ];
+        stats.sort();
+        assert_eq!(needs("shop.history_p1"), stats);
+        let mut attach = stats.clone();
+        attach.extend([at(&p, "shop.history_p1"), at(&p, "shop.history_p2")]);
+        attach.sort();
+        assert_eq!(needs("history_fk"), attach);
+        // orders is the smallest table, but two foreign keys added whole wait for it, one after
+        // the other: its key outranks the larger items' index (50 + 50 + (80 + 90) against
+        // 80 + 80 + 80).
+        let whole = plan_with(false);
+        let pr = |n| whole.priority[at(&whole, n)];
+        assert_eq!(pr("orders_pkey"), (50 + 50 + 80 + 90) << 20);
         assert!(pr("orders_pkey") > pr("items_order_idx"));
         assert!(pr("orders_pkey") > pr("items_fk"));
+        // Validated partition by partition, history's foreign key no longer waits behind
+        // items': 50 + 50 + (80 + 10) against the same 80 + 80 + 80.
+        let pr = |n| p.priority[at(&p, n)];
+        assert_eq!(pr("orders_pkey"), (50 + 50 + 80 + 10) << 20);
+        assert!(pr("orders_pkey") < pr("items_order_idx"));
+        // history's foreign key weighs only what its partitions leave (90 - 2 × 40 MB), and a
+        // partition, its own size and the foreign key's after it.
+        assert_eq!(pr("history_fk"), 10 << 20);
+        assert_eq!(pr("shop.history_p1"), 50 << 20);
     }
 }

@@ -118,6 +118,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0016_analyzed_record.sql",
         sql: include_str!("../../../schema/postgres/0016_analyzed_record.sql"),
     },
+    Migration {
+        version: 17,
+        name: "0017_foreign_keys_per_partition.sql",
+        sql: include_str!("../../../schema/postgres/0017_foreign_keys_per_partition.sql"),
+    },
 ];
 
 /// Schemas shopbench owns in the database (dropped by `schema reset`).
