@@ -430,11 +430,7 @@ pub async fn fk_partitions(pool: &PgPool, split_bytes: i64) -> Result<Vec<FkPart
 /// NOT VALID in one transaction, then validated in another (migration 0017 says why). Safe to
 /// repeat: what is done already is not done again.
 pub async fn validate_on(pool: &PgPool, key: &str, partition: &str) -> Result<()> {
-    let mut conn = pool.acquire().await.map_err(db("connecting"))?;
-    sqlx::query("SELECT set_config('work_mem', '256MB', false)")
-        .execute(&mut *conn)
-        .await
-        .map_err(db("setting work_mem"))?;
+    let mut conn = rebuild_session(pool).await?;
     for _ in 0..2 {
         let done: String =
             sqlx::query_scalar("SELECT shopbench_meta.validate_foreign_key_on($1, $2::regclass)")
@@ -465,17 +461,23 @@ pub async fn table_sizes(pool: &PgPool, tables: &[String]) -> Result<Vec<(String
         .collect())
 }
 
-/// Rebuilds one deferred object. The session's memory for it: an index sorts in
-/// `maintenance_work_mem`; a foreign key's validation hashes the whole referenced table in
-/// `work_mem` × `hash_mem_multiplier`, once per partition of the referencing table (estimated,
-/// not measured: `orders` at `medium`, 2M rows of three key columns, needs over 100 MB, more than
-/// the server's 32 MB × 2, and would spill to disk each time).
-pub async fn restore(pool: &PgPool, name: &str) -> Result<()> {
+/// A session with the memory a rebuild needs: an index sorts in `maintenance_work_mem`; a foreign
+/// key's validation hashes the whole referenced table in `work_mem` × `hash_mem_multiplier`, once
+/// per partition of the referencing table (estimated, not measured: `orders` at `medium`, 2M rows
+/// of three key columns, needs over 100 MB, more than the server's 32 MB × 2, and would spill to
+/// disk each time).
+async fn rebuild_session(pool: &PgPool) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
     let mut conn = pool.acquire().await.map_err(db("connecting"))?;
     sqlx::query("SELECT set_config('maintenance_work_mem', '256MB', false), set_config('work_mem', '256MB', false)")
         .execute(&mut *conn)
         .await
         .map_err(db("setting maintenance_work_mem and work_mem"))?;
+    Ok(conn)
+}
+
+/// Rebuilds one deferred object, in a [`rebuild_session`].
+pub async fn restore(pool: &PgPool, name: &str) -> Result<()> {
+    let mut conn = rebuild_session(pool).await?;
     sqlx::query("SELECT shopbench_meta.restore_load_object($1)")
         .bind(name)
         .execute(&mut *conn)

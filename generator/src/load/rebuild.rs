@@ -192,13 +192,14 @@ impl Plan {
                 None => analyze.values().copied().collect(),
             }
         };
-        let partitions_of = |name: &str| -> Vec<usize> {
-            work.iter()
-                .enumerate()
-                .filter(|(_, w)| matches!(w, Work::Partition { key, .. } if key.name == name))
-                .map(|(i, _)| i)
-                .collect()
-        };
+        // Each foreign key's partition validations (`work` holds them first).
+        let mut partitions_of: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, w) in work.iter().enumerate() {
+            if let Work::Partition { key, .. } = w {
+                partitions_of.entry(key.name.as_str()).or_default().push(i);
+            }
+        }
+        let partitions_of = |name: &str| partitions_of.get(name).cloned().unwrap_or_default();
         let needs: Vec<Vec<usize>> = work
             .iter()
             .map(|w| match w {
