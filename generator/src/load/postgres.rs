@@ -475,7 +475,7 @@ async fn rebuild_session(pool: &PgPool) -> Result<sqlx::pool::PoolConnection<sql
     Ok(conn)
 }
 
-/// Rebuilds one deferred object, in a [`rebuild_session`].
+/// Rebuilds one deferred object, in a session with the memory it needs (`rebuild_session`).
 pub async fn restore(pool: &PgPool, name: &str) -> Result<()> {
     let mut conn = rebuild_session(pool).await?;
     sqlx::query("SELECT shopbench_meta.restore_load_object($1)")
