@@ -2,8 +2,8 @@
 //!
 //! The ceiling loads the very same chunks, encoded beforehand and streamed from memory, with the
 //! same parallelism, the same per-chunk transactions and bookkeeping, the same deferred indexes,
-//! foreign keys and ANALYZE; the seed generates while it loads. Ratio = ceiling time / seed time
-//! (target ≥ 0.95). Then `pgbench -i` on the same server, compared in MB/s of table data (target
+//! foreign keys and ANALYZE, the same VACUUM; the seed generates while it loads. Ratio = ceiling
+//! time / seed time (target ≥ 0.95). Then `pgbench -i` on the same server, compared in MB/s of table data (target
 //! ≥ 0.7×, issue #13).
 //!
 //! `cargo bench --bench seed_ceiling -- [tiny|small|medium] [jobs]` (PostgreSQL only: ClickHouse
@@ -175,6 +175,18 @@ async fn main() {
     )
     .await
     .unwrap();
+    // The same VACUUM as the seed's (`pgbench -i` vacuums too).
+    let admin = pgload::connect(&ceiling_db.admin, jobs as u32)
+        .await
+        .unwrap();
+    let vacuumed = load::vacuum::vacuum(&admin, jobs, &|line| eprintln!("warning: {line}"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(vacuumed, load::vacuum::Vacuumed::Done { .. }),
+        "{vacuumed:?}"
+    );
+    admin.close().await;
     let ceiling_total = t.elapsed().as_secs_f64();
     pool.close().await;
 
@@ -191,6 +203,7 @@ async fn main() {
         clickhouse: None,
         store: None,
         search: None,
+        maintenance: Some(seed_db.admin.clone()),
     };
     let summary = load::run(
         model.clone(),
@@ -210,7 +223,11 @@ async fn main() {
         .sum::<f64>()
         + summary.phases.get("prepare").copied().unwrap_or(0.0)
         + summary.phases.get("window").copied().unwrap_or(0.0);
-    let seed_total = seed_load + summary.phases.get("indexes").copied().unwrap_or(0.0);
+    let seed_total = seed_load
+        + ["indexes", "vacuum"]
+            .iter()
+            .map(|p| summary.phases.get(*p).copied().unwrap_or(0.0))
+            .sum::<f64>();
     pool.close().await;
     println!("seed phases (s): {:?}", summary.phases);
     for r in summary.rebuilds.iter().take(6) {
@@ -260,7 +277,7 @@ async fn main() {
     );
     println!(
         "{:<44} {:>10.2}",
-        "ceiling: + indexes and foreign keys", ceiling_total
+        "ceiling: + indexes, FKs, ANALYZE, VACUUM", ceiling_total
     );
     println!(
         "{:<44} {:>10.2} {:>12.0} {:>10.1}",
@@ -271,7 +288,7 @@ async fn main() {
     );
     println!(
         "{:<44} {:>10.2}",
-        "seed: + indexes and foreign keys", seed_total
+        "seed: + indexes, FKs, ANALYZE, VACUUM", seed_total
     );
     println!(
         "{:<44} {:>10.2} {:>12} {:>10.1}",

@@ -627,6 +627,49 @@ async fn the_bulk_load_window_leaves_a_sound_audit_trail() {
     s.finish().await;
 }
 
+/// The seed ends with the VACUUM `pgbench -i` does: every table it loaded (each partition, the
+/// materialized view) vacuumed by the seed itself, a manual VACUUM's `last_vacuum` and not
+/// autovacuum's, so the first benchmark does not run while autovacuum catches up. The loader may
+/// not vacuum: a seed whose administrator is not the tables' owner says so and leaves it to
+/// autovacuum.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seed_leaves_every_table_it_loaded_vacuumed() {
+    let s = Seeder::new().await;
+    let out = ok(&s.run(&["seed", "--scale", "tiny", "--quiet"]));
+    assert!(out.contains("vacuumed every loaded table in"), "{out}");
+    let mut admin = s.admin().await;
+    let (tables, unvacuumed): (i64, Vec<String>) = sqlx::query_as(
+        "SELECT count(*), coalesce(array_agg(format('%I.%I', n.nspname, c.relname)) \
+                  FILTER (WHERE s.last_vacuum IS NULL), '{}') \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
+          WHERE n.nspname IN ('shop', 'audit') AND c.relkind IN ('r', 'm')",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    // Every partition of the history's months, not only a few plain tables.
+    assert!(tables > 100, "{tables} tables");
+    assert!(
+        unvacuumed.is_empty(),
+        "not vacuumed by the seed: {unvacuumed:?}"
+    );
+    let loader = generator::load::postgres::connect(&s.db.target.loader, 1)
+        .await
+        .unwrap();
+    let refused = generator::load::vacuum::vacuum(&loader, 1, &|line| panic!("{line}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused,
+        generator::load::vacuum::Vacuumed::NotOwner {
+            user: "shopbench_loader".into()
+        }
+    );
+    loader.close().await;
+    s.finish().await;
+}
+
 /// Two PostgreSQL databases seeded into one ClickHouse database, or one S3 bucket: the second
 /// seed is refused (exit 2, one line naming the store, what it holds and the fix) before it writes
 /// anywhere; with stores of its own it seeds.

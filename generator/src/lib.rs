@@ -19,7 +19,8 @@
 //! - `copy.rs`: the COPY BINARY encoder; `rows/`: one encoder file per group of tables.
 //! - `phase.rs`: load phases and their chunks; `plan.rs`: rows and disk per table.
 //! - `load/`: the loaders: PostgreSQL (parallel COPY, exactly-once chunks, deferred indexes,
-//!   rebuilt by `rebuild.rs`: keys, ANALYZE, then foreign keys, never two whose locks collide),
+//!   rebuilt by `rebuild.rs`: keys, ANALYZE, then foreign keys, never two whose locks collide;
+//!   every loaded table vacuumed by `vacuum.rs`, as the administrator),
 //!   ClickHouse (RowBinary), the object store (sample images), search (bulk index), progress,
 //!   the seed summary, the watch that names sessions holding locks the seed waits for, and
 //!   `stall.rs`, the watchdog that reads an unanswered chunk's session and abandons an attempt

@@ -148,6 +148,7 @@ pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
         clickhouse: clickhouse.as_ref().map(|url| analytics(url, false)),
         store,
         search: settings.search.url.clone(),
+        maintenance: Some(target.admin.clone()),
     };
     let owner = Owner::new(instance, &target.loader);
     if fresh {
@@ -279,6 +280,11 @@ fn print_summary(s: &results::seed::SeedSummary) {
             line += &format!("; slowest: {}", slowest.join(", "));
         }
         println!("{line}");
+    }
+    if let Some(seconds) = s.phases.get("vacuum") {
+        println!(
+            "vacuumed every loaded table in {seconds:.1} s (autovacuum has nothing left to do)"
+        );
     }
 }
 

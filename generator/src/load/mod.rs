@@ -1,7 +1,8 @@
 //! The loaders, in the order a seed runs them: the sample images (object store), partitions and
 //! the deferral of keys, indexes and foreign keys, the PostgreSQL phases in dependency order
 //! (parallel COPY BINARY, one transaction per chunk with its record), the deferred objects
-//! rebuilt, ANALYZE and the analytics refresh, the search index, then the ClickHouse phases. Memory is bounded by jobs × one chunk's buffers,
+//! rebuilt, ANALYZE and the analytics refresh, the VACUUM of every loaded table, the search
+//! index, then the ClickHouse phases. Memory is bounded by jobs × one chunk's buffers,
 //! whatever the scale.
 
 pub mod clickhouse;
@@ -13,6 +14,7 @@ pub mod rebuild;
 pub mod search;
 pub mod stall;
 pub mod summary;
+pub mod vacuum;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -34,6 +36,10 @@ pub struct Targets {
     pub clickhouse: Option<clickhouse::Target>,
     pub store: Option<images::Store>,
     pub search: Option<platform::SecretUrl>,
+    /// The administrator's PostgreSQL connection (a superuser or a member of `shopbench_owner`),
+    /// for the VACUUM that ends the PostgreSQL part ([`vacuum`]); without one, autovacuum does
+    /// it after the seed.
+    pub maintenance: Option<platform::SecretUrl>,
 }
 
 pub struct Options {
@@ -360,6 +366,30 @@ pub async fn run(
     })
     .await?;
     finished("analytics", t);
+
+    // Every loaded table vacuumed now, as `pgbench -i` does, rather than by autovacuum during
+    // the first benchmark (see vacuum.rs).
+    if let Some(url) = &targets.maintenance {
+        let t = Instant::now();
+        let admin =
+            retrying_when_gone(&warn, |_| postgres::connect(url, options.jobs as u32)).await?;
+        let vacuumed = vacuum::vacuum(&admin, options.jobs, &warn).await;
+        admin.close().await;
+        match vacuumed? {
+            vacuum::Vacuumed::Done { tables, bytes } => {
+                finished("vacuum", t);
+                progress.say(&format!(
+                    "vacuumed {tables} tables ({:.0} MB): autovacuum has nothing left to do",
+                    bytes as f64 / 1e6
+                ));
+            }
+            vacuum::Vacuumed::NotOwner { user } => warn(&format!(
+                "the loaded tables are not vacuumed: {user} is neither a superuser nor a member of \
+                 shopbench_owner, so autovacuum will vacuum every one of them after the seed, while \
+                 the first benchmark runs (seed with the DATABASE_URL that applied the schema)"
+            )),
+        }
+    }
 
     if let Some(url) = &targets.search {
         let t = Instant::now();

@@ -267,6 +267,12 @@ fn seed_summary(page: &mut Page, seed: &SeedSummary) {
         }
         page.table(&t);
     }
+    if let Some(seconds) = seed.phases.get("vacuum") {
+        page.para(&format!(
+            "Every table the seed loaded was then vacuumed, as pgbench -i does, so that autovacuum \
+             had none of the load left to vacuum during a workload: {seconds:.1} s."
+        ));
+    }
 }
 
 /// The first `limit` characters, on a character boundary, with an ellipsis when cut.
