@@ -12,6 +12,7 @@
 //!
 //! Safe to repeat: a resumed seed vacuums again, and pages already all-visible are skipped.
 
+use futures::TryFutureExt;
 use sqlx::PgPool;
 
 use crate::error::{db, Result};
@@ -44,14 +45,16 @@ async fn tables(admin: &PgPool) -> Result<Vec<(String, u64)>> {
 /// VACUUMs every table the seed loaded, `jobs` at a time, each tried again (through
 /// `retrying_when_gone`) when its server goes away.
 pub async fn vacuum(admin: &PgPool, jobs: usize, warn: &(dyn Fn(&str) + Sync)) -> Result<Vacuumed> {
-    let (user, allowed): (String, bool) = sqlx::query_as(
-        "SELECT current_user::text, \
-                rolsuper OR pg_has_role(current_user, 'shopbench_owner', 'USAGE') \
-           FROM pg_roles WHERE rolname = current_user",
-    )
-    .fetch_one(admin)
-    .await
-    .map_err(db("checking who may vacuum"))?;
+    let (user, allowed): (String, bool) = super::retrying_when_gone(warn, |_| {
+        sqlx::query_as(
+            "SELECT current_user::text, \
+                    rolsuper OR pg_has_role(current_user, 'shopbench_owner', 'USAGE') \
+               FROM pg_roles WHERE rolname = current_user",
+        )
+        .fetch_one(admin)
+        .map_err(db("checking who may vacuum"))
+    })
+    .await?;
     if !allowed {
         return Ok(Vacuumed::NotOwner { user });
     }
