@@ -3,8 +3,8 @@
 //! The ceiling loads the very same chunks, encoded beforehand and streamed from memory, with the
 //! same parallelism, the same per-chunk transactions and bookkeeping, the same deferred indexes,
 //! foreign keys and ANALYZE, the same VACUUM; the seed generates while it loads. Ratio = ceiling
-//! time / seed time (target ≥ 0.95). Then `pgbench -i` on the same server, compared in MB/s of table data (target
-//! ≥ 0.7×, issue #13).
+//! time / seed time (target ≥ 0.95). Then `pgbench -i` on the same server, compared in MB/s of
+//! table data (target ≥ 0.7×, issue #13).
 //!
 //! `cargo bench --bench seed_ceiling -- [tiny|small|medium] [jobs]` (PostgreSQL only: ClickHouse
 //! and the object store are left out of both sides).
@@ -176,17 +176,15 @@ async fn main() {
     .await
     .unwrap();
     // The same VACUUM as the seed's (`pgbench -i` vacuums too).
-    let admin = pgload::connect(&ceiling_db.admin, jobs as u32)
-        .await
-        .unwrap();
-    let vacuumed = load::vacuum::vacuum(&admin, jobs, &|line| eprintln!("warning: {line}"))
-        .await
-        .unwrap();
+    let vacuumed = load::vacuum::vacuum(&ceiling_db.admin, jobs, &|line| {
+        eprintln!("warning: {line}")
+    })
+    .await
+    .unwrap();
     assert!(
         matches!(vacuumed, load::vacuum::Vacuumed::Done { .. }),
         "{vacuumed:?}"
     );
-    admin.close().await;
     let ceiling_total = t.elapsed().as_secs_f64();
     pool.close().await;
 

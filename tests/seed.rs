@@ -654,10 +654,7 @@ async fn a_seed_leaves_every_table_it_loaded_vacuumed() {
         unvacuumed.is_empty(),
         "not vacuumed by the seed: {unvacuumed:?}"
     );
-    let loader = generator::load::postgres::connect(&s.db.target.loader, 1)
-        .await
-        .unwrap();
-    let refused = generator::load::vacuum::vacuum(&loader, 1, &|line| panic!("{line}"))
+    let refused = generator::load::vacuum::vacuum(&s.db.target.loader, 1, &|line| panic!("{line}"))
         .await
         .unwrap();
     assert_eq!(
@@ -666,7 +663,6 @@ async fn a_seed_leaves_every_table_it_loaded_vacuumed() {
             user: "shopbench_loader".into()
         }
     );
-    loader.close().await;
     s.finish().await;
 }
 

@@ -371,11 +371,7 @@ pub async fn run(
     // the first benchmark (see vacuum.rs).
     if let Some(url) = &targets.maintenance {
         let t = Instant::now();
-        let admin =
-            retrying_when_gone(&warn, |_| postgres::connect(url, options.jobs as u32)).await?;
-        let vacuumed = vacuum::vacuum(&admin, options.jobs, &warn).await;
-        admin.close().await;
-        match vacuumed? {
+        match vacuum::vacuum(url, options.jobs, &warn).await? {
             vacuum::Vacuumed::Done { tables, bytes } => {
                 finished("vacuum", t);
                 progress.say(&format!(

@@ -42,9 +42,21 @@ async fn tables(admin: &PgPool) -> Result<Vec<(String, u64)>> {
     .map_err(db("listing the tables to vacuum"))
 }
 
-/// VACUUMs every table the seed loaded, `jobs` at a time, each tried again (through
-/// `retrying_when_gone`) when its server goes away.
-pub async fn vacuum(admin: &PgPool, jobs: usize, warn: &(dyn Fn(&str) + Sync)) -> Result<Vacuumed> {
+/// VACUUMs every table the seed loaded as the user of `url`, on `jobs` connections, each step
+/// tried again (through `retrying_when_gone`) when its server goes away.
+pub async fn vacuum(
+    url: &platform::SecretUrl,
+    jobs: usize,
+    warn: &(dyn Fn(&str) + Sync),
+) -> Result<Vacuumed> {
+    let admin =
+        super::retrying_when_gone(warn, |_| super::postgres::connect(url, jobs as u32)).await?;
+    let vacuumed = vacuum_on(&admin, jobs, warn).await;
+    admin.close().await;
+    vacuumed
+}
+
+async fn vacuum_on(admin: &PgPool, jobs: usize, warn: &(dyn Fn(&str) + Sync)) -> Result<Vacuumed> {
     let (user, allowed): (String, bool) = super::retrying_when_gone(warn, |_| {
         sqlx::query_as(
             "SELECT current_user::text, \
