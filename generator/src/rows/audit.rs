@@ -1,9 +1,10 @@
 //! The audit trail as data. Inside a bulk-load window (migration 0012) the per-row INSERT audit
 //! triggers are off and the seed writes each financial row's audit entry itself, in the same
-//! chunk transaction as the row: the content the trigger would have written (`to_jsonb` of the
-//! row: every column, the generated `order_number` too, timestamps in UTC), dated at the row's own
-//! time so the audit log's monthly partitions have the sizes the history would give them, and tied
-//! to the window's run id. `verify` compares a sample of entries with `to_jsonb` of their rows.
+//! chunk transaction as the row: the very text the trigger would have written (`to_json` of the
+//! row, migration 0018: every column in the table's order, the generated `order_number` too,
+//! timestamps in UTC, no spaces), dated at the row's own time so the audit log's monthly
+//! partitions have the sizes the history would give them, and tied to the window's run id.
+//! `verify` compares a sample of entries with `to_json` of their rows, text for text.
 //!
 //! Hand-written rather than serde: the values are the encoder's own (10⁻⁴ money units, Unix µs,
 //! byte strings) and must come out exactly as PostgreSQL writes them (`12.3400`, `\\x…`,
@@ -34,12 +35,12 @@ impl RowJson {
 
     fn key(&mut self, k: &str) -> &mut String {
         if !self.empty {
-            self.buf.push_str(", ");
+            self.buf.push(',');
         }
         self.empty = false;
         self.buf.push('"');
         self.buf.push_str(k);
-        self.buf.push_str("\": ");
+        self.buf.push_str("\":");
         &mut self.buf
     }
 
@@ -58,7 +59,7 @@ impl RowJson {
         }
     }
 
-    /// A timestamptz as `to_jsonb` writes it in UTC: fractional seconds without trailing zeros.
+    /// A timestamptz as `to_json` writes it in UTC: fractional seconds without trailing zeros.
     /// Digits pushed directly: chrono's `format` parses its pattern on every call, and was a
     /// fifth of the orders phase's generation time.
     pub fn ts(&mut self, k: &str, unix_us: i64) -> &mut Self {
@@ -168,7 +169,7 @@ impl RowJson {
         self
     }
 
-    /// A jsonb column: its JSON as is.
+    /// A jsonb column: its JSON as PostgreSQL writes it (`{"code": "x"}`), as `to_json` embeds it.
     pub fn raw(&mut self, k: &str, json: &str) -> &mut Self {
         self.key(k).push_str(json);
         self
@@ -218,7 +219,7 @@ pub fn entry(batch: &mut Batch, run: Uuid, e: Entry<'_>) {
         .text(e.table)
         .text("INSERT")
         .uuid(e.row_id)
-        .jsonb(e.row)
+        .json(e.row)
         .uuid(run);
 }
 
@@ -242,7 +243,7 @@ mod tests {
             .num4("k", -5);
         assert_eq!(
             j.end(),
-            r#"{"a": "2025-06-01T12:34:56.123+00:00", "b": "2025-06-01T12:34:56+00:00", "c": 12.3400, "d": "\\x0a1b", "e": "a\"b\\c", "f": 5, "g": null, "h": {"code": "x"}, "j": "2025-06-01T12:34:56.000001+00:00", "k": -0.0005}"#
+            r#"{"a":"2025-06-01T12:34:56.123+00:00","b":"2025-06-01T12:34:56+00:00","c":12.3400,"d":"\\x0a1b","e":"a\"b\\c","f":5,"g":null,"h":{"code": "x"},"j":"2025-06-01T12:34:56.000001+00:00","k":-0.0005}"#
         );
     }
 }

@@ -123,6 +123,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0017_foreign_keys_per_partition.sql",
         sql: include_str!("../../../schema/postgres/0017_foreign_keys_per_partition.sql"),
     },
+    Migration {
+        version: 18,
+        name: "0018_audit_images_as_json.sql",
+        sql: include_str!("../../../schema/postgres/0018_audit_images_as_json.sql"),
+    },
 ];
 
 /// Schemas shopbench owns in the database (dropped by `schema reset`).
