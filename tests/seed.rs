@@ -545,7 +545,7 @@ async fn the_bulk_load_window_leaves_a_sound_audit_trail() {
     let s = Seeder::new().await;
     ok(&s.run(&["seed", "--scale", "tiny", "--quiet"]));
     // verify: the window closed with its counts, every financial row audited, entries dated at
-    // their rows and to_json of them, to the byte.
+    // their rows and equal to their rows (as jsonb).
     let verified = ok(&s.run(&["verify"]));
     assert!(verified.contains("0 failed"), "{verified}");
     let mut admin = s.admin().await;

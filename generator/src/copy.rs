@@ -135,12 +135,6 @@ impl CopyBuffer {
         self
     }
 
-    /// json: the JSON text as is (its binary form has no version byte, unlike jsonb's).
-    #[inline]
-    pub fn json(&mut self, json: &str) -> &mut Self {
-        self.field(json.as_bytes())
-    }
-
     /// inet holding one IPv4 host address.
     #[inline]
     pub fn inet4(&mut self, addr: [u8; 4]) -> &mut Self {

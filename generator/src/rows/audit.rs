@@ -4,7 +4,8 @@
 //! row, migration 0018: every column in the table's order, the generated `order_number` too,
 //! timestamps in UTC, no spaces), dated at the row's own time so the audit log's monthly
 //! partitions have the sizes the history would give them, and tied to the window's run id.
-//! `verify` compares a sample of entries with `to_json` of their rows, text for text.
+//! `verify` compares a sample of entries with their rows (as jsonb); the seed test compares them
+//! with `to_json` of their rows text for text.
 //!
 //! Hand-written rather than serde: the values are the encoder's own (10⁻⁴ money units, Unix µs,
 //! byte strings) and must come out exactly as PostgreSQL writes them (`12.3400`, `\\x…`,
@@ -219,7 +220,8 @@ pub fn entry(batch: &mut Batch, run: Uuid, e: Entry<'_>) {
         .text(e.table)
         .text("INSERT")
         .uuid(e.row_id)
-        .json(e.row)
+        // json's binary form is its text (no version byte, unlike jsonb's).
+        .text(e.row)
         .uuid(run);
 }
 
