@@ -84,7 +84,7 @@ pub enum Command {
     Seed(SeedArgs),
     /// Check the seeded data: counts, referential integrity, invariants, distributions; exit 1
     /// if anything is off
-    Verify,
+    Verify(VerifyArgs),
     /// Run a workload mix and write DIR/results.json
     Run(RunArgs),
     /// Step the arrival rate until an SLO fails; report the highest sustainable rate
@@ -111,6 +111,13 @@ pub enum SchemaCommand {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Checks run at once, each on its own connection [default: number of cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: Option<u32>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -133,6 +133,7 @@ fn bad_input_is_one_line_exit_code_2_and_nothing_written() {
     let cases: Vec<(String, &[&str])> = vec![
         ("seed --scale huge".into(), &["huge", "tiny"]),
         ("seed --jobs 0".into(), &["--jobs", "0"]),
+        ("verify --jobs 0".into(), &["--jobs", "0"]),
         ("seed --scale-factor=-1".into(), &["-1", "positive"]),
         (
             "seed --as-of 2026-13-01".into(),

@@ -503,6 +503,20 @@ async fn verify_fails_on_damaged_data_and_bad_input_exits_2() {
     .execute(&mut admin)
     .await
     .unwrap();
+    // Remove a payment's audit entry and re-date a remaining order line's, past the log's
+    // append-only trigger (as only a superuser could): verify must notice both.
+    sqlx::raw_sql(
+        "SET session_replication_role = replica;
+         DELETE FROM audit.log_p2025_12 WHERE ctid = (SELECT ctid FROM audit.log_p2025_12
+          WHERE table_name = 'shop.payments' AND operation = 'INSERT' LIMIT 1);
+         UPDATE audit.log_p2025_12 SET logged_at = logged_at - interval '1 second' WHERE ctid = (
+          SELECT ctid FROM audit.log_p2025_12 WHERE table_name = 'shop.order_items' AND operation = 'INSERT'
+             AND logged_at > '2025-12-02' AND row_id IN (SELECT id FROM shop.order_items_p2025_12) LIMIT 1);
+         RESET session_replication_role;",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
     let out = s.run(&["verify"]);
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "{text}");
@@ -511,6 +525,29 @@ async fn verify_fails_on_damaged_data_and_bad_input_exits_2() {
         text.contains("FAIL order subtotal = sum of its lines"),
         "{text}"
     );
+    for failed in [
+        "FAIL audited shop.payments ",
+        "1 rows without their audit entry",
+        "FAIL audit entries dated at their rows",
+        "1 entries dated otherwise",
+        "FAIL window counts shop.payments",
+    ] {
+        assert!(text.contains(failed), "{failed}: {text}");
+    }
+    assert!(text.contains("ok   audited shop.orders "), "{text}");
+    // The same report, line for line, however many checks run at once.
+    let report = |jobs: &str| {
+        let out = s.run(&["verify", "--jobs", jobs]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("verifying "))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let one = report("1");
+    assert!(one.len() > 50, "{one:?}");
+    assert_eq!(one, report("5"));
     s.finish().await;
 }
 

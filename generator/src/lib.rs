@@ -27,7 +27,9 @@
 //!   nothing will ever move.
 //! - `fingerprint.rs`: the data fingerprint (configuration, plan and a digest of the data);
 //!   `sample.rs`: the deterministic sample of every table that digest (and the golden test) hash.
-//! - `verify.rs`: `shopbench verify`: counts, orphans, invariants, distributions.
+//! - `verify/`: `shopbench verify`, its independent parts run `--jobs` at a time: counts,
+//!   orphans and invariants (`mod.rs`), the audit trail (`audit.rs`), the distributions against
+//!   the model (`distributions.rs`).
 //! - `error.rs`: the crate's errors (thiserror), each with what was being done.
 
 // `h % n == 0` reads as "one in n" on a hash, which is how the generator draws rare cases.

@@ -63,7 +63,10 @@ pub async fn demo(settings: &Settings) -> Result<Outcome> {
         }
     }
     println!("== 5/7 verify");
-    let verified = super::verify::verify(settings).await?;
+    let Command::Verify(args) = parsed(&["verify"]) else {
+        unreachable!("a verify command line")
+    };
+    let verified = super::verify::verify(settings, args).await?;
     println!("== 6/7 run: storefront mix, 50 operations/s for 20 s");
     let out = settings.workdir.join("runs").join("demo-storefront");
     let out_arg = out.display().to_string();

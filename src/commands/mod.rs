@@ -27,7 +27,7 @@ pub async fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Status => services::status(&settings).await,
         Command::Schema { action } => schema::schema(&settings, action).await,
         Command::Seed(args) => seed::seed(&settings, args).await,
-        Command::Verify => verify::verify(&settings).await,
+        Command::Verify(args) => verify::verify(&settings, args).await,
         Command::Run(args) => run::run(&settings, args).await,
         Command::Capacity(args) => capacity::capacity(&settings, args).await,
         Command::Report(args) => report::report(&settings, args).await,
@@ -47,4 +47,13 @@ fn load_settings(global: &GlobalArgs) -> Result<Settings> {
         s3_endpoint: global.s3_endpoint.clone(),
     };
     Ok(Settings::load(&overrides)?)
+}
+
+/// `--jobs`, or the number of cores when it is not given.
+fn jobs_or_cores(jobs: Option<u32>) -> usize {
+    jobs.map(|j| j as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    })
 }

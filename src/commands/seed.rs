@@ -46,11 +46,7 @@ pub(super) async fn store(settings: &Settings) -> Option<images::Store> {
 }
 
 pub async fn seed(settings: &Settings, args: SeedArgs) -> Result<Outcome> {
-    let jobs = args.jobs.map(|j| j as usize).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    });
+    let jobs = super::jobs_or_cores(args.jobs);
     let mode = if args.json {
         Mode::Json
     } else if args.quiet {

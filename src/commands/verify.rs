@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use crate::cli::VerifyArgs;
 use crate::Outcome;
 use generator::error::Error as SeedError;
 use generator::load::postgres as pgload;
@@ -10,9 +11,10 @@ use generator::Model;
 use platform::services;
 use platform::Settings;
 
-pub async fn verify(settings: &Settings) -> Result<Outcome> {
+pub async fn verify(settings: &Settings, args: VerifyArgs) -> Result<Outcome> {
+    let jobs = super::jobs_or_cores(args.jobs);
     let target = services::postgres(settings).await?;
-    let pool = pgload::connect(&target.loader, 4).await?;
+    let pool = pgload::connect(&target.loader, jobs as u32).await?;
     let Some(run) = pgload::existing_run(&pool).await? else {
         return Err(SeedError::NoSeed.into());
     };
@@ -37,7 +39,7 @@ pub async fn verify(settings: &Settings) -> Result<Outcome> {
         None
     };
     println!(
-        "verifying the {} seed (seed {}, as of {}) in {}",
+        "verifying the {} seed (seed {}, as of {}) in {}, {jobs} checks at a time",
         run.config.profile.name,
         run.config.seed,
         chrono::DateTime::from_timestamp_micros(run.config.as_of_us)
@@ -51,6 +53,7 @@ pub async fn verify(settings: &Settings) -> Result<Outcome> {
         &pool,
         clickhouse.as_ref(),
         settings.search.url.as_ref(),
+        jobs,
     )
     .await?;
     for c in &report.checks {
