@@ -1,39 +1,26 @@
 //! The audit trail's checks: the bulk-load window, every financial row's entry, its date and
 //! (for a sample) its image.
 
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use super::{part, Part, Report};
 use crate::error::{db, Result};
-use crate::model::Model;
 
 /// The seed's bulk-load window, if it recorded one: closed or not, and its counts.
+#[derive(sqlx::FromRow)]
 struct Window {
-    run: uuid::Uuid,
     closed: bool,
     counts: Option<serde_json::Value>,
 }
 
-async fn bulk_load_window(
-    m: &Model,
-    pool: &PgPool,
-) -> Result<std::result::Result<Window, uuid::Uuid>> {
-    let run = crate::fingerprint::run_id(&m.config);
-    let window = sqlx::query(
+async fn bulk_load_window(run: uuid::Uuid, pool: &PgPool) -> Result<Option<Window>> {
+    sqlx::query_as(
         "SELECT closed_at IS NOT NULL AS closed, counts FROM shopbench_meta.bulk_load_windows WHERE run_id = $1",
     )
     .bind(run)
     .fetch_optional(pool)
     .await
-    .map_err(db("verify: reading the bulk-load window"))?;
-    Ok(match window {
-        Some(w) => Ok(Window {
-            run,
-            closed: w.get("closed"),
-            counts: w.get("counts"),
-        }),
-        None => Err(run),
-    })
+    .map_err(db("verify: reading the bulk-load window"))
 }
 
 const AUDITED: [&str; 4] = [
@@ -44,7 +31,9 @@ const AUDITED: [&str; 4] = [
 ];
 
 /// The audit log's INSERT entries of one table.
+#[derive(sqlx::FromRow)]
 pub(super) struct Tally {
+    #[sqlx(rename = "table_name")]
     table: String,
     /// Written in this seed's bulk-load window.
     window: i64,
@@ -56,24 +45,16 @@ pub(super) struct Tally {
 
 /// Every table's INSERT entries in the audit log, in one scan of it.
 pub(super) async fn audit_tallies(pool: &PgPool, run: uuid::Uuid) -> Result<Vec<Tally>> {
-    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT table_name, count(*) FILTER (WHERE bulk_load = $1), \
-                count(*) FILTER (WHERE bulk_load IS NOT NULL), count(*) FILTER (WHERE bulk_load IS NULL) \
+    sqlx::query_as(
+        "SELECT table_name, count(*) FILTER (WHERE bulk_load = $1) AS window, \
+                count(*) FILTER (WHERE bulk_load IS NOT NULL) AS bulk, \
+                count(*) FILTER (WHERE bulk_load IS NULL) AS triggered \
            FROM audit.log WHERE operation = 'INSERT' GROUP BY 1",
     )
     .bind(run)
     .fetch_all(pool)
     .await
-    .map_err(db("verify: counting the audit log's entries"))?;
-    Ok(rows
-        .into_iter()
-        .map(|(table, window, bulk, triggered)| Tally {
-            table,
-            window,
-            bulk,
-            triggered,
-        })
-        .collect())
+    .map_err(db("verify: counting the audit log's entries"))
 }
 
 /// The audit trail written as data in the bulk-load window (schema/postgres/0012): the window
@@ -81,24 +62,22 @@ pub(super) async fn audit_tallies(pool: &PgPool, run: uuid::Uuid) -> Result<Vec<
 /// row's time and (for a sample of rows no workload has changed since) holding what the trigger
 /// would have written: `to_json` of the row, timestamps in UTC.
 pub(super) async fn audit_trail<'a>(
-    m: &Model,
+    run: uuid::Uuid,
     pool: &'a PgPool,
     tallies: &[Tally],
     parts: &mut Vec<Part<'a>>,
 ) -> Result<()> {
     let mut r = Report::default();
-    match bulk_load_window(m, pool).await? {
-        Ok(w) => window_counts(&w, tallies, &mut r),
-        Err(run) => {
-            r.add(
-                "bulk-load window",
-                false,
-                format!("no window {run} recorded"),
-            );
-            parts.push(part(async move { Ok(r) }));
-            return Ok(());
-        }
-    }
+    let Some(w) = bulk_load_window(run, pool).await? else {
+        r.add(
+            "bulk-load window",
+            false,
+            format!("no window {run} recorded"),
+        );
+        parts.push(part(async move { Ok(r) }));
+        return Ok(());
+    };
+    window_counts(run, &w, tallies, &mut r);
     parts.push(part(async move { Ok(r) }));
     parts.push(part(audited(pool)));
     for table in AUDITED {
@@ -108,12 +87,8 @@ pub(super) async fn audit_trail<'a>(
 }
 
 /// The window closed, and the rows and entries it recorded at its close still there.
-fn window_counts(w: &Window, tallies: &[Tally], r: &mut Report) {
-    r.add(
-        "bulk-load window closed",
-        w.closed,
-        format!("window {}", w.run),
-    );
+fn window_counts(run: uuid::Uuid, w: &Window, tallies: &[Tally], r: &mut Report) {
+    r.add("bulk-load window closed", w.closed, format!("window {run}"));
     for table in AUDITED {
         let entries = tallies
             .iter()

@@ -18,7 +18,7 @@ use distributions::{
     tenant_share,
 };
 use futures::stream::{self, StreamExt, TryStreamExt};
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 
 use crate::error::{db, Result};
 use crate::load::clickhouse::Target;
@@ -132,8 +132,9 @@ pub async fn verify(
 ) -> Result<Report> {
     // What the parts are laid out from: catalog rows, one window row, and the audit log's
     // entries tallied in one scan (the counts and the window's checks both read them).
+    let run = crate::fingerprint::run_id(&m.config);
     let fks = foreign_keys(pool).await?;
-    let tallies = audit_tallies(pool, crate::fingerprint::run_id(&m.config)).await?;
+    let tallies = audit_tallies(pool, run).await?;
 
     let mut parts: Vec<Part<'_>> = Vec::new();
     if let Some(url) = search {
@@ -151,7 +152,7 @@ pub async fn verify(
         parts.push(Box::pin(orphans(pool, fk)));
     }
     let orphan_parts = counts.end..parts.len();
-    audit_trail(m, pool, &tallies, &mut parts).await?;
+    audit_trail(run, pool, &tallies, &mut parts).await?;
     for (name, sql) in INVARIANTS {
         parts.push(part(async move {
             let n = scalar_i64(pool, sql).await?;
@@ -172,28 +173,31 @@ pub async fn verify(
         .buffered(jobs.max(1))
         .try_collect()
         .await?;
+    let added: u64 = found[counts.clone()].iter().map(|f| f.added).sum();
+    let orphaned: i64 = found[orphan_parts.clone()].iter().map(|f| f.orphans).sum();
+    let mut found = found.into_iter();
     let mut r = Report::default();
-    for (i, f) in found.iter().enumerate() {
-        r.checks.extend(f.checks.iter().cloned());
-        if i + 1 == counts.end {
-            let added: u64 = found[counts.clone()].iter().map(|f| f.added).sum();
-            if added > 0 {
-                r.add(
-                    "rows written by workloads",
-                    true,
-                    format!("{added} rows dated from the seed's as-of day on (orphans and invariants below cover them too)"),
-                );
-            }
-        }
-        if i + 1 == orphan_parts.end {
-            let total: i64 = found[orphan_parts.clone()].iter().map(|f| f.orphans).sum();
-            r.add(
-                "orphans",
-                total == 0,
-                format!("{} foreign keys, {total} orphans", fks.len()),
-            );
-        }
+    r.checks
+        .extend(found.by_ref().take(counts.end).flat_map(|f| f.checks));
+    if added > 0 {
+        r.add(
+            "rows written by workloads",
+            true,
+            format!("{added} rows dated from the seed's as-of day on (orphans and invariants below cover them too)"),
+        );
     }
+    r.checks.extend(
+        found
+            .by_ref()
+            .take(orphan_parts.len())
+            .flat_map(|f| f.checks),
+    );
+    r.add(
+        "orphans",
+        orphaned == 0,
+        format!("{} foreign keys, {orphaned} orphans", fks.len()),
+    );
+    r.checks.extend(found.flat_map(|f| f.checks));
     Ok(r)
 }
 
@@ -265,7 +269,9 @@ async fn rows(
 }
 
 /// A foreign key of the shop schema, with its columns.
+#[derive(sqlx::FromRow)]
 struct ForeignKey {
+    #[sqlx(rename = "conname")]
     name: String,
     child: String,
     parent: String,
@@ -274,7 +280,7 @@ struct ForeignKey {
 }
 
 async fn foreign_keys(pool: &PgPool) -> Result<Vec<ForeignKey>> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT con.conname, format('%I.%I', n.nspname, c.relname) AS child, \
                 format('%I.%I', pn.nspname, p.relname) AS parent, \
                 (SELECT array_agg(a.attname ORDER BY k.i) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, i) \
@@ -288,17 +294,7 @@ async fn foreign_keys(pool: &PgPool) -> Result<Vec<ForeignKey>> {
     )
     .fetch_all(pool)
     .await
-    .map_err(db("verify: listing foreign keys"))?;
-    Ok(rows
-        .iter()
-        .map(|fk| ForeignKey {
-            name: fk.get("conname"),
-            child: fk.get("child"),
-            parent: fk.get("parent"),
-            child_cols: fk.get("child_cols"),
-            parent_cols: fk.get("parent_cols"),
-        })
-        .collect())
+    .map_err(db("verify: listing foreign keys"))
 }
 
 /// A foreign key's orphans: a check only when there are some; the summary counts them all.
